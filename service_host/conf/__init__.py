@@ -1,0 +1,38 @@
+"""Configuration: the options of service-host, declared one module per group.
+
+``CONF`` is the process-wide :class:`oslo_config.cfg.ConfigOpts`, as in every
+oslo-based service. Code that takes a ``conf`` argument works on any
+``ConfigOpts`` that :func:`register_opts` has been applied to.
+"""
+
+from cotyledon import oslo_config_glue
+from oslo_config import cfg
+from oslo_messaging import opts as messaging_opts
+
+from service_host.conf import api
+from service_host.conf import coordination
+from service_host.conf import default
+from service_host.conf import topics
+
+CONF = cfg.CONF
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register every static option of the host on ``conf`` (idempotent).
+
+    oslo.messaging's options are included: it registers some of them (tracing,
+    metrics) on the global ``cfg.CONF`` only, which breaks a transport built
+    on a private ``ConfigOpts``.
+    """
+    default.register_opts(conf)
+    coordination.register_opts(conf)
+    api.register_opts(conf)
+    oslo_config_glue.register_opts(conf)
+    for group, opts in messaging_opts.list_opts():
+        conf.register_opts(opts, group=group)
+
+
+register_topic_opts = topics.register_topic_opts
+register_api_opts = api.register_api_opts
+
+__all__ = ["CONF", "register_opts", "register_topic_opts", "register_api_opts"]

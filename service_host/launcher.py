@@ -1,0 +1,128 @@
+"""From a parsed config to a running cotyledon ``ServiceManager``.
+
+Everything that can fail is resolved here, in the master, before any fork:
+plugins are loaded, option values checked, API sockets bound and the broker
+reached. Each enabled topic becomes a cotyledon service with
+``<topic>_workers`` workers, each enabled API one with ``<name>_workers``.
+"""
+
+import logging
+import signal
+
+import cotyledon
+from cotyledon import oslo_config_glue
+from oslo_config import cfg
+
+from service_host import plugins
+from service_host import rpc
+from service_host import wsgi
+from service_host.conf import register_api_opts
+from service_host.conf import register_topic_opts
+from service_host.service import Service
+from service_host.service import ServiceWorker
+
+LOG = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The host cannot start; the message says why and what to do."""
+
+
+def register_plugin_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the per-topic and per-API options of every known name."""
+    register_topic_opts(conf, set(plugins.names(plugins.MANAGERS)) | set(conf.enabled_services))
+    register_api_opts(conf, set(plugins.names(plugins.APIS)) | set(conf.enabled_apis) | {"host"})
+
+
+def validate(conf: cfg.ConfigOpts) -> None:
+    """Read every registered option so that a bad value fails now, not in a worker."""
+    for name in list(conf):
+        value = conf[name]
+        if isinstance(value, cfg.ConfigOpts.GroupAttr):
+            for opt in list(value):
+                value[opt]
+
+
+def _workers(conf: cfg.ConfigOpts, name: str) -> int:
+    return conf[f"{name}_workers".replace("-", "_")]
+
+
+class _ServiceManager(cotyledon.ServiceManager):
+    """cotyledon's manager, with Ctrl-C (SIGINT) as a graceful shutdown.
+
+    cotyledon ends every process at once on SIGINT; a foreground
+    ``service-host`` stopped with Ctrl-C should drain like on SIGTERM.
+    """
+
+    def _on_signal_received(self, sig: int) -> None:
+        if sig == signal.SIGINT:
+            sig = signal.SIGTERM
+        super()._on_signal_received(sig)
+
+
+def prepare(
+    conf: cfg.ConfigOpts, binary: str, topics: list[str] | None = None
+) -> tuple[list[Service], list[wsgi.API]]:
+    """Resolve the services and APIs to run. ``topics`` overrides enabled_services.
+
+    With ``topics`` given (a ``service-host-<topic>`` launcher) no API runs.
+    """
+    register_plugin_opts(conf)
+    validate(conf)
+    topics = list(conf.enabled_services) if topics is None else topics
+    api_names = list(conf.enabled_apis) if topics is None or not topics else []
+    if not topics and not api_names:
+        raise StartupError(
+            "Nothing to run: enabled_services and enabled_apis are both empty. "
+            "List the manager topics to run in enabled_services (installed: "
+            f"{', '.join(plugins.names(plugins.MANAGERS)) or 'none'}) in the "
+            "[DEFAULT] section of the config file."
+        )
+    for kind, names in (("enabled_services", topics), ("enabled_apis", api_names)):
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise StartupError(f"{kind} lists {', '.join(duplicated)} more than once.")
+    services = [Service.create(binary=binary, topic=topic, conf=conf) for topic in topics]
+    apis = [wsgi.API.create(conf, name) for name in api_names]
+    return services, apis
+
+
+def run(conf: cfg.ConfigOpts, binary: str, topics: list[str] | None = None) -> None:
+    """Start every worker and supervise them until SIGTERM or Ctrl-C."""
+    services, apis = prepare(conf, binary, topics)
+    if services:
+        rpc.check_broker(conf, conf.broker_check_timeout)
+
+    manager = _ServiceManager()
+    oslo_config_glue.link(manager, conf, reload_method="mutate")
+    ids = {}
+    for service in services:
+        ids[service.topic] = manager.add(
+            ServiceWorker, workers=_workers(conf, service.topic), args=(service,)
+        )
+    for api in apis:
+        ids[api.name] = manager.add(wsgi.APIWorker, workers=api.workers, args=(api,))
+    names = {service_id: name for name, service_id in ids.items()}
+
+    def on_reload() -> None:
+        for service in services:
+            manager.reconfigure(ids[service.topic], _workers(conf, service.topic))
+        LOG.info("Configuration reloaded")
+
+    def on_dead_worker(service_id, worker_id: int, exit_code: int) -> None:
+        LOG.warning(
+            "Worker %d of %s exited with code %d; respawning it",
+            worker_id,
+            names.get(service_id, service_id),
+            exit_code,
+        )
+
+    manager.register_hooks(on_reload=on_reload, on_dead_worker=on_dead_worker)
+    LOG.info(
+        "Starting %s",
+        ", ".join(
+            [f"{s.topic} x{_workers(conf, s.topic)}" for s in services]
+            + [f"API {a.name} x{a.workers} on {a.address}" for a in apis]
+        ),
+    )
+    manager.run()

@@ -1,0 +1,165 @@
+"""The message bus: transport from the config, a bounded client, the RPC server.
+
+Every call, cast and fanout goes through :class:`Client`, in production code,
+in ``service-host-manage call`` and in the test kit alike. Unlike a bare
+oslo.messaging client it never waits forever for an absent broker.
+"""
+
+import re
+import time
+import uuid
+from typing import Any
+
+import oslo_messaging
+from oslo_config import cfg
+from oslo_messaging.rpc import dispatcher
+
+from service_host.manager import LIFECYCLE_METHODS
+
+_RABBIT_SCHEMES = ("rabbit", "amqp", "kombu")
+_TRANSPORTS: dict[tuple[int, str], oslo_messaging.Transport] = {}
+
+
+class BrokerUnreachable(Exception):
+    """The message broker did not answer within the allowed time."""
+
+
+def mask_url(url: str | None) -> str:
+    """``url`` with every password replaced by ``****``."""
+    if not url:
+        return "<unset>"
+    return re.sub(r"(?<=[/,])([^:/@,]*):([^@/]*)@", r"\1:****@", url)
+
+
+def get_transport(conf: cfg.ConfigOpts) -> oslo_messaging.Transport:
+    """The RPC transport of ``conf``'s ``transport_url``, one per process."""
+    key = (id(conf), conf.transport_url or "")
+    transport = _TRANSPORTS.get(key)
+    if transport is None:
+        transport = oslo_messaging.get_rpc_transport(conf)
+        _TRANSPORTS[key] = transport
+    return transport
+
+
+def cleanup() -> None:
+    """Close the transports this process opened."""
+    while _TRANSPORTS:
+        _, transport = _TRANSPORTS.popitem()
+        transport.cleanup()
+
+
+def check_broker(conf: cfg.ConfigOpts, timeout: float) -> None:
+    """Raise :class:`BrokerUnreachable` unless a broker answers within ``timeout``.
+
+    Only AMQP URLs are checked; in-process transports always answer.
+    """
+    url = oslo_messaging.TransportURL.parse(conf, conf.transport_url)
+    if not url.transport or not url.transport.startswith(_RABBIT_SCHEMES):
+        return
+    import kombu  # only for AMQP URLs
+
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    hosts = url.hosts or [oslo_messaging.TransportHost(hostname="localhost")]
+    while True:
+        for host in hosts:
+            connection = kombu.Connection(
+                hostname=host.hostname or "localhost",
+                port=host.port or 5672,
+                userid=host.username or "guest",
+                password=host.password or "guest",
+                virtual_host=url.virtual_host or "/",
+                connect_timeout=max(0.5, min(2.0, deadline - time.monotonic())),
+            )
+            try:
+                connection.connect()
+                return
+            except Exception as exc:  # noqa: BLE001 - any failure means "not there"
+                last_error = exc
+            finally:
+                connection.release()
+        if time.monotonic() + 1 > deadline:
+            break
+        time.sleep(1)
+    raise BrokerUnreachable(
+        f"The message broker at {mask_url(conf.transport_url)} did not answer "
+        f"within {timeout:g} s ({last_error}). Start it (tools/rabbitmq.sh "
+        "start for the project-local node) or fix transport_url."
+    )
+
+
+def make_context(**values: Any) -> dict[str, Any]:
+    """A request context: a dict with a fresh ``request_id``."""
+    context = {"request_id": f"req-{uuid.uuid4()}"}
+    context.update(values)
+    return context
+
+
+class Client:
+    """RPC client of one topic, bounded in time when the broker is away.
+
+    ``call`` waits at most ``timeout`` seconds (``rpc_response_timeout`` by
+    default) for the answer; a broker that cannot be reached fails the call or
+    cast after ``rpc_client_retry`` reconnection attempts instead of blocking.
+    """
+
+    def __init__(
+        self,
+        conf: cfg.ConfigOpts,
+        topic: str,
+        *,
+        server: str | None = None,
+        fanout: bool = False,
+        version: str | None = None,
+        timeout: float | None = None,
+        retry: int | None = None,
+        transport: oslo_messaging.Transport | None = None,
+    ) -> None:
+        self.conf = conf
+        self.topic = topic
+        self._transport = transport or get_transport(conf)
+        self._target = oslo_messaging.Target(
+            topic=topic, server=server, fanout=fanout or None, version=version
+        )
+        self._client = oslo_messaging.get_rpc_client(
+            self._transport,
+            self._target,
+            timeout=timeout,
+            retry=conf.rpc_client_retry if retry is None else retry,
+        )
+
+    def prepare(self, **kwargs: Any) -> "Client":
+        """A copy aimed elsewhere: ``server``, ``fanout``, ``version``, ``timeout``."""
+        clone = object.__new__(Client)
+        clone.conf, clone.topic, clone._transport = self.conf, self.topic, self._transport
+        clone._target = self._target(**{k: v for k, v in kwargs.items() if k != "timeout"})
+        clone._client = self._client.prepare(**kwargs)
+        return clone
+
+    def call(self, context: dict | None, method: str, **kwargs: Any) -> Any:
+        """Call ``method`` on one server of the topic and return its result."""
+        return self._client.call(context or make_context(), method, **kwargs)
+
+    def cast(self, context: dict | None, method: str, **kwargs: Any) -> None:
+        """Send ``method`` to one server (or every one, when fanout) without waiting."""
+        self._client.cast(context or make_context(), method, **kwargs)
+
+
+class _ManagerAccessPolicy(dispatcher.DefaultRPCAccessPolicy):
+    """Public methods only, and not the lifecycle hooks of the base class."""
+
+    def is_allowed(self, endpoint: Any, method: str) -> bool:
+        return super().is_allowed(endpoint, method) and method not in LIFECYCLE_METHODS
+
+
+def get_server(
+    conf: cfg.ConfigOpts, topic: str, host: str, endpoints: list[Any]
+) -> oslo_messaging.MessageHandlingServer:
+    """RPC server on ``topic``, ``topic.host`` and the topic's fanout."""
+    return oslo_messaging.get_rpc_server(
+        get_transport(conf),
+        oslo_messaging.Target(topic=topic, server=host),
+        endpoints,
+        executor="threading",
+        access_policy=_ManagerAccessPolicy,
+    )

@@ -1,0 +1,218 @@
+"""The service group: which workers run where, and whether they are up.
+
+Each manager worker is one member of the tooz group of its topic and reports
+its state there every ``report_interval`` (like Nova's ``report_state``). A
+member whose last report is older than ``service_down_time`` is down. The
+member id is ``host:topic:worker_id``, so a respawned worker takes over the
+row of the one it replaces.
+"""
+
+import dataclasses
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import tooz.coordination
+from futurist import periodics
+from oslo_config import cfg
+
+LOG = logging.getLogger(__name__)
+
+GROUP_PREFIX = "service-host."
+_VERSION = "1"
+
+
+def group_id(topic: str) -> bytes:
+    return f"{GROUP_PREFIX}{topic}".encode()
+
+
+def member_id(host: str, topic: str, worker_id: int) -> bytes:
+    return f"{host}:{topic}:{worker_id}".encode()
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """One worker as the service group last saw it."""
+
+    topic: str
+    host: str
+    worker_id: int
+    pid: int
+    binary: str
+    version: str
+    started_at: float
+    reported_at: float
+    report_count: int
+    up: bool
+    age: float
+
+    @property
+    def state(self) -> str:
+        return "up" if self.up else "down"
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["state"] = self.state
+        return data
+
+
+def _coordinator(conf: cfg.ConfigOpts, member: bytes) -> tooz.coordination.CoordinationDriver:
+    return tooz.coordination.get_coordinator(conf.coordination.backend_url, member)
+
+
+class Reporter:
+    """Keeps one worker's membership and reports its state every interval.
+
+    A backend that fails is logged once per interval, with the reason, and
+    retried at the next one; the worker goes on serving meanwhile.
+    """
+
+    def __init__(
+        self,
+        conf: cfg.ConfigOpts,
+        *,
+        binary: str,
+        topic: str,
+        host: str,
+        worker_id: int,
+        report_interval: float,
+        version: str,
+    ) -> None:
+        self._conf = conf
+        self._group = group_id(topic)
+        self._member = member_id(host, topic, worker_id)
+        self._interval = report_interval
+        self._coord: tooz.coordination.CoordinationDriver | None = None
+        self._joined = False
+        self._failing = False
+        self._lock = threading.Lock()
+        self.capabilities: dict[str, Any] = {
+            "binary": binary,
+            "topic": topic,
+            "host": host,
+            "pid": os.getpid(),
+            "worker_id": worker_id,
+            "started_at": time.time(),
+            "reported_at": 0.0,
+            "report_count": 0,
+            "version": version,
+        }
+        @periodics.periodic(report_interval, run_immediately=True)
+        def report_state() -> None:
+            self.report()
+
+        self._worker = periodics.PeriodicWorker([(report_state, None, None)])
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._worker.start, name="servicegroup-report", daemon=True
+        )
+        self._thread.start()
+
+    def report(self) -> None:
+        """Report once now: join if needed, then update the capabilities."""
+        with self._lock:
+            try:
+                if self._coord is None:
+                    coord = _coordinator(self._conf, self._member)
+                    coord.start(start_heart=False)
+                    self._coord = coord
+                if not self._joined:
+                    self._join()
+                caps = dict(self.capabilities)
+                caps["report_count"] += 1
+                caps["reported_at"] = time.time()
+                self._coord.update_capabilities(self._group, caps).get()
+                self._coord.heartbeat()
+                self.capabilities = caps
+            except Exception as exc:  # noqa: BLE001 - any backend failure
+                self._joined = False
+                LOG.warning(
+                    "Service group: cannot report %s to %s: %s; next try in %g s",
+                    self._member.decode(),
+                    self._conf.coordination.backend_url,
+                    exc,
+                    self._interval,
+                )
+                self._drop_coordinator()
+                self._failing = True
+                return
+            if self._failing:
+                LOG.info("Service group: %s reports again", self._member.decode())
+                self._failing = False
+
+    def _join(self) -> None:
+        try:
+            self._coord.join_group_create(self._group, self.capabilities)
+        except tooz.coordination.MemberAlreadyExist:
+            pass  # a respawned worker takes over its predecessor's row
+        self._joined = True
+
+    def _drop_coordinator(self) -> None:
+        if self._coord is not None:
+            try:
+                self._coord.stop()
+            except Exception:  # noqa: BLE001
+                LOG.debug("Service group: stopping the coordinator failed", exc_info=True)
+            self._coord = None
+
+    def stop(self) -> None:
+        """Stop reporting and leave the group."""
+        self._worker.stop()
+        if self._thread is not None:
+            self._thread.join(self._interval + 5)
+        with self._lock:
+            if self._coord is not None and self._joined:
+                try:
+                    self._coord.leave_group(self._group).get()
+                except Exception as exc:  # noqa: BLE001
+                    LOG.warning("Service group: leaving %s failed: %s", self._group, exc)
+            self._drop_coordinator()
+
+
+def list_members(
+    conf: cfg.ConfigOpts, topic: str | None = None, host: str | None = None
+) -> list[Member]:
+    """Every worker of the service group, sorted by topic, host and worker.
+
+    ``topic`` and ``host`` filter the result.
+    """
+    coord = _coordinator(conf, f"reader-{os.getpid()}-{time.time_ns()}".encode())
+    coord.start(start_heart=False)
+    try:
+        if topic is not None:
+            groups = [group_id(topic)]
+        else:
+            groups = [g for g in coord.get_groups().get() if g.startswith(GROUP_PREFIX.encode())]
+        now = time.time()
+        members = []
+        for group in groups:
+            try:
+                found = coord.get_members_with_capabilities(group).get()
+            except tooz.coordination.GroupNotCreated:
+                continue
+            for caps in found.values():
+                if not isinstance(caps, dict) or (host is not None and caps.get("host") != host):
+                    continue
+                age = max(0.0, now - float(caps.get("reported_at") or 0))
+                members.append(
+                    Member(
+                        topic=caps.get("topic", group.decode()[len(GROUP_PREFIX):]),
+                        host=caps.get("host", "?"),
+                        worker_id=int(caps.get("worker_id", -1)),
+                        pid=int(caps.get("pid", 0)),
+                        binary=caps.get("binary", "?"),
+                        version=str(caps.get("version", "?")),
+                        started_at=float(caps.get("started_at") or 0),
+                        reported_at=float(caps.get("reported_at") or 0),
+                        report_count=int(caps.get("report_count") or 0),
+                        up=age <= conf.service_down_time,
+                        age=age,
+                    )
+                )
+        return sorted(members, key=lambda m: (m.topic, m.host, m.worker_id))
+    finally:
+        coord.stop()
