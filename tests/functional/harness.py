@@ -1,0 +1,186 @@
+"""Start the real thing: service-host as a subprocess on the project-local RabbitMQ.
+
+Every wait here is a bounded poll on a condition; every process a test starts
+is stopped (its whole process group) when the test ends.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from oslo_config import cfg
+
+from service_host import rpc
+from service_host.conf import register_opts
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+class Timeout(AssertionError):
+    pass
+
+
+def wait_until(
+    condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.1
+) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while True:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - kept for the failure message
+            last_error = exc
+        if time.monotonic() > deadline:
+            raise Timeout(f"timed out after {timeout:g} s waiting for {what} (last error: {last_error!r})")
+        time.sleep(interval)
+
+
+def rabbit_url() -> str:
+    url = os.environ.get("SERVICE_HOST_TRANSPORT_URL")
+    if url:
+        return url
+    subprocess.run([str(REPO / "tools" / "rabbitmq.sh"), "start"], check=True)
+    out = subprocess.run(
+        [str(REPO / "tools" / "rabbitmq.sh"), "url"], check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            if isinstance(value, (list, tuple)):
+                value = ",".join(str(v) for v in value)
+            lines.append(f"{key} = {value}")
+        lines.append("")
+    path.write_text("\n".join(lines))
+    return path
+
+
+class Host:
+    """One ``service-host`` subprocess with its own config, state dir and host name."""
+
+    def __init__(self, workdir: Path, transport_url: str, config: dict[str, dict[str, Any]],
+                 binary: str = "service-host") -> None:
+        self.workdir = workdir
+        self.host = f"test-{uuid.uuid4().hex[:8]}"
+        defaults = {
+            "host": self.host,
+            "transport_url": transport_url,
+            "state_path": str(workdir / "state"),
+            "enabled_apis": "",
+            "report_interval": 1,
+            "service_down_time": 4,
+            "periodic_fuzzy_delay": 0,
+            "graceful_shutdown_timeout": 30,
+            "rpc_response_timeout": 10,
+            "broker_check_timeout": 5,
+        }
+        sections = {"DEFAULT": {**defaults, **config.get("DEFAULT", {})}}
+        sections.update({k: v for k, v in config.items() if k != "DEFAULT"})
+        self.sections = sections
+        self.config_file = write_config(workdir / "service-host.conf", sections)
+        self.log_file = workdir / "service-host.log"
+        self.binary = binary
+        self.proc: subprocess.Popen | None = None
+        self._conf: cfg.ConfigOpts | None = None
+
+    # -- process ---------------------------------------------------------
+    def start(self, *extra: str) -> "Host":
+        self._log = open(self.log_file, "ab")
+        self.proc = subprocess.Popen(
+            [str(BIN / self.binary), "--config-file", str(self.config_file), *extra],
+            cwd=self.workdir,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout: float) -> int:
+        assert self.proc is not None
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise Timeout(f"service-host did not exit within {timeout:g} s; log:\n{self.log()[-3000:]}") from None
+
+    def stop(self, timeout: float = 40) -> int:
+        """SIGTERM the master and wait for it; returns its exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.signal(signal.SIGTERM)
+        return self.wait_exit(timeout)
+
+    def kill_all(self) -> None:
+        """Kill the master and every worker at once (SIGKILL to the process group)."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(10)
+        if getattr(self, "_log", None):
+            self._log.close()
+        if self._conf is not None:
+            rpc.cleanup()
+            self._conf = None
+
+    def worker_pids(self) -> list[int]:
+        """pids of the master's live children."""
+        assert self.proc is not None
+        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+    # -- talking to it -----------------------------------------------------
+    @property
+    def conf(self) -> cfg.ConfigOpts:
+        if self._conf is None:
+            conf = cfg.ConfigOpts()
+            register_opts(conf)
+            conf(["--config-file", str(self.config_file)], project="service-host-tests")
+            self._conf = conf
+        return self._conf
+
+    def client(self, topic: str, **kwargs: Any) -> rpc.Client:
+        return rpc.Client(self.conf, topic, **kwargs)
+
+    def manage(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "service-host-manage"), "--config-file", str(self.config_file), *args],
+            capture_output=True, text=True, timeout=timeout, cwd=self.workdir,
+        )
+
+    def services(self) -> list[dict[str, Any]]:
+        out = self.manage("services", "--format", "json")
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    def wait_workers_up(self, topic: str, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+        def up() -> list[dict[str, Any]] | None:
+            assert self.proc is not None and self.proc.poll() is None, (
+                f"service-host exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            members = [m for m in self.services() if m["topic"] == topic and m["host"] == self.host]
+            live = [m for m in members if m["state"] == "up"]
+            return live if len(live) == count else None
+
+        return wait_until(up, timeout, f"{count} '{topic}' workers up")
