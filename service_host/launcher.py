@@ -69,8 +69,8 @@ def prepare(
     """
     register_plugin_opts(conf)
     validate(conf)
+    api_names = list(conf.enabled_apis) if not topics else []
     topics = list(conf.enabled_services) if topics is None else topics
-    api_names = list(conf.enabled_apis) if topics is None or not topics else []
     if not topics and not api_names:
         raise StartupError(
             "Nothing to run: enabled_services and enabled_apis are both empty. "
@@ -103,6 +103,7 @@ def run(conf: cfg.ConfigOpts, binary: str, topics: list[str] | None = None) -> N
     for api in apis:
         ids[api.name] = manager.add(wsgi.APIWorker, workers=api.workers, args=(api,))
     names = {service_id: name for name, service_id in ids.items()}
+    by_id = {ids[service.topic]: service for service in services}
 
     def on_reload() -> None:
         for service in services:
@@ -110,11 +111,19 @@ def run(conf: cfg.ConfigOpts, binary: str, topics: list[str] | None = None) -> N
         LOG.info("Configuration reloaded")
 
     def on_dead_worker(service_id, worker_id: int, exit_code: int) -> None:
+        # Runs in the master before the respawn: the new worker inherits the
+        # count and shows it in the service group.
+        service = by_id.get(service_id)
+        restarts = ""
+        if service is not None:
+            service.restarts[worker_id] += 1
+            restarts = f" (restart {service.restarts[worker_id]})"
         LOG.warning(
-            "Worker %d of %s exited with code %d; respawning it",
+            "Worker %d of %s exited with %s; respawning it%s",
             worker_id,
             names.get(service_id, service_id),
-            exit_code,
+            f"signal {-exit_code}" if exit_code < 0 else f"code {exit_code}",
+            restarts,
         )
 
     manager.register_hooks(on_reload=on_reload, on_dead_worker=on_dead_worker)

@@ -103,7 +103,7 @@ def _load_entry_point(namespace: str, name: str, kind: str) -> Any:
             name,
             invoke_on_load=False,
             on_load_failure_callback=on_failure,
-            warn_on_missing_entrypoint=False,
+            on_missing_entrypoints_callback=lambda _names: None,
         )
     except stevedore.exception.NoMatches:
         if failures:

@@ -18,9 +18,12 @@ from service_host.manager import LIFECYCLE_METHODS
 
 _RABBIT_SCHEMES = ("rabbit", "amqp", "kombu")
 _TRANSPORTS: dict[tuple[int, str], oslo_messaging.Transport] = {}
+# Transports whose reply queue exists. oslo.messaging creates it on the first
+# call with no bound on reconnection attempts, so that call probes first.
+_REPLY_READY: set[int] = set()
 
 
-class BrokerUnreachable(Exception):
+class BrokerUnreachable(oslo_messaging.MessageDeliveryFailure):
     """The message broker did not answer within the allowed time."""
 
 
@@ -41,11 +44,10 @@ def get_transport(conf: cfg.ConfigOpts) -> oslo_messaging.Transport:
     return transport
 
 
-def cleanup() -> None:
-    """Close the transports this process opened."""
-    while _TRANSPORTS:
-        _, transport = _TRANSPORTS.popitem()
-        transport.cleanup()
+def cleanup(conf: cfg.ConfigOpts | None = None) -> None:
+    """Close the transports this process opened (only ``conf``'s, if given)."""
+    for key in [k for k in _TRANSPORTS if conf is None or k[0] == id(conf)]:
+        _TRANSPORTS.pop(key).cleanup()
 
 
 def check_broker(conf: cfg.ConfigOpts, timeout: float) -> None:
@@ -137,7 +139,16 @@ class Client:
         return clone
 
     def call(self, context: dict | None, method: str, **kwargs: Any) -> Any:
-        """Call ``method`` on one server of the topic and return its result."""
+        """Call ``method`` on one server of the topic and return its result.
+
+        :raises oslo_messaging.MessagingTimeout: no answer within the timeout.
+        :raises oslo_messaging.MessageDeliveryFailure: the broker is unreachable
+            (:class:`BrokerUnreachable` when that is found before sending).
+        :raises oslo_messaging.RemoteError: the method raised in the server.
+        """
+        if id(self._transport) not in _REPLY_READY:
+            check_broker(self.conf, self.conf.broker_check_timeout)
+            _REPLY_READY.add(id(self._transport))
         return self._client.call(context or make_context(), method, **kwargs)
 
     def cast(self, context: dict | None, method: str, **kwargs: Any) -> None:
@@ -160,6 +171,5 @@ def get_server(
         get_transport(conf),
         oslo_messaging.Target(topic=topic, server=host),
         endpoints,
-        executor="threading",
         access_policy=_ManagerAccessPolicy,
     )

@@ -5,6 +5,7 @@ so that a bad manager name fails the start instead of a worker. The resolved
 ``Service`` is handed to cotyledon, which runs it in each worker process.
 """
 
+import collections
 import logging
 import os
 import signal
@@ -26,8 +27,7 @@ from service_host.version import version_string
 LOG = logging.getLogger(__name__)
 
 
-class ManagerStartError(Exception):
-    """A manager raised while it was built or in ``init_host()``."""
+_MAX_BACKOFF = 60.0
 
 
 class Service:
@@ -61,7 +61,10 @@ class Service:
         self._periodic: periodic.PeriodicRunner | None = None
         self._reporter: servicegroup.Reporter | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._stopped = False
+        self.restarts: collections.Counter[int] = collections.Counter()
+        """Respawns per worker_id, counted by the master and inherited at fork."""
 
     def __repr__(self) -> str:
         return (
@@ -99,8 +102,8 @@ class Service:
             binary = os.path.basename(sys.argv[0])
         if topic is None:
             topic = binary.rpartition("service-host-")[2]
+        register_topic_opts(conf, [topic])
         if manager is None:
-            register_topic_opts(conf, [topic])
             manager = conf[f"{topic}_manager".replace("-", "_")]
         if isinstance(manager, str):
             manager = plugins.load_manager(topic, manager)
@@ -113,21 +116,35 @@ class Service:
         return cls(host, binary, topic, manager, report_interval, periodic_interval, conf)
 
     def start(self, worker_id: int = 0) -> None:
-        """Build the manager, ``init_host()``, then serve RPC, tasks and reports."""
-        with self._lock:
-            if self._stopped:
+        """Join the service group, start the manager, then serve RPC and tasks.
+
+        A manager that raises while it is built or in ``init_host()`` is tried
+        again after 1 s, then 2, 4... up to a minute, without a respawn; in the
+        meantime the worker shows as ``failed`` in the service group, with the
+        error, and takes no message.
+        """
+        self.worker_id = worker_id
+        self._reporter = servicegroup.Reporter(
+            self.conf,
+            binary=self.binary,
+            topic=self.topic,
+            host=self.host,
+            worker_id=worker_id,
+            report_interval=self.report_interval,
+            version=version_string(),
+            restarts=self.restarts[worker_id],
+        )
+        self._reporter.start()
+        delay = 1.0
+        attempt = 1
+        while not self._start_manager(attempt, delay):
+            if self._stopping.wait(delay):
                 return
-            self.worker_id = worker_id
-            label = f"{self.topic}({self.manager_class.__qualname__})"
-            try:
-                self.manager = self.manager_class(self.host, self.topic, self.conf)
-                self.manager.init_host()
-            except Exception as exc:
-                raise ManagerStartError(
-                    f"The manager {self.manager_class.__module__}."
-                    f"{self.manager_class.__qualname__} of topic '{self.topic}' failed "
-                    f"to start: {type(exc).__name__}: {exc}"
-                ) from exc
+            delay = min(delay * 2, _MAX_BACKOFF)
+            attempt += 1
+        with self._lock:
+            if self._stopping.is_set():
+                return
             self._server = rpc.get_server(self.conf, self.topic, self.host, [self.manager])
             self._server.start()
             if self.conf.periodic_enable:
@@ -135,20 +152,34 @@ class Service:
                     periodic.tasks_of(self.manager, self.periodic_interval),
                     rpc.make_context,
                     fuzzy_delay=self.conf.periodic_fuzzy_delay,
-                    label=label,
+                    label=f"{self.topic}({self.manager_class.__qualname__})",
                 )
                 self._periodic.start()
-            self._reporter = servicegroup.Reporter(
-                self.conf,
-                binary=self.binary,
-                topic=self.topic,
-                host=self.host,
-                worker_id=worker_id,
-                report_interval=self.report_interval,
-                version=version_string(),
+        LOG.info("%s worker %d serving on %s", self.topic, worker_id, self.host)
+
+    def _start_manager(self, attempt: int, retry_in: float) -> bool:
+        try:
+            manager = self.manager_class(self.host, self.topic, self.conf)
+            manager.init_host()
+        except Exception as exc:
+            error = (
+                f"The manager {self.manager_class.__module__}."
+                f"{self.manager_class.__qualname__} of topic '{self.topic}' failed "
+                f"to start: {type(exc).__name__}: {exc}"
             )
-            self._reporter.start()
-            LOG.info("%s worker %d serving on %s", self.topic, worker_id, self.host)
+            LOG.error(
+                "%s (attempt %d); worker %d tries again in %g s",
+                error,
+                attempt,
+                self.worker_id,
+                retry_in,
+                exc_info=attempt == 1,
+            )
+            self._reporter.set_error(error)
+            return False
+        self.manager = manager
+        self._reporter.set_error(None)
+        return True
 
     def stop(self) -> None:
         """Stop taking messages, finish those in flight, then clean up.
@@ -157,6 +188,7 @@ class Service:
         once the calls in flight have answered. Then the periodic tasks stop,
         ``cleanup_host()`` runs and the worker leaves the service group.
         """
+        self._stopping.set()
         with self._lock:
             if self._stopped:
                 return
@@ -199,11 +231,7 @@ class ServiceWorker(cotyledon.Service):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def run(self) -> None:
-        try:
-            self.service.start(self.worker_id)
-        except ManagerStartError as exc:
-            LOG.error("%s; the worker exits and will be respawned.", exc)
-            raise SystemExit(3) from None
+        self.service.start(self.worker_id)
 
     def terminate(self) -> None:
         self.service.stop()

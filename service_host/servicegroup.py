@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+import tooz
 import tooz.coordination
 from futurist import periodics
 from oslo_config import cfg
@@ -45,12 +46,17 @@ class Member:
     started_at: float
     reported_at: float
     report_count: int
+    restarts: int
+    error: str | None
     up: bool
     age: float
 
     @property
     def state(self) -> str:
-        return "up" if self.up else "down"
+        """``down`` without a recent report, ``failed`` while its manager cannot start."""
+        if not self.up:
+            return "down"
+        return "failed" if self.error else "up"
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -79,6 +85,7 @@ class Reporter:
         worker_id: int,
         report_interval: float,
         version: str,
+        restarts: int = 0,
     ) -> None:
         self._conf = conf
         self._group = group_id(topic)
@@ -98,6 +105,8 @@ class Reporter:
             "reported_at": 0.0,
             "report_count": 0,
             "version": version,
+            "restarts": restarts,
+            "error": None,
         }
         @periodics.periodic(report_interval, run_immediately=True)
         def report_state() -> None:
@@ -112,6 +121,12 @@ class Reporter:
         )
         self._thread.start()
 
+    def set_error(self, error: str | None) -> None:
+        """Show the worker as failed with ``error`` (or not failed: ``None``), now."""
+        if self.capabilities.get("error") != error:
+            self.capabilities = {**self.capabilities, "error": error}
+            self.report()
+
     def report(self) -> None:
         """Report once now: join if needed, then update the capabilities."""
         with self._lock:
@@ -125,7 +140,7 @@ class Reporter:
                 caps = dict(self.capabilities)
                 caps["report_count"] += 1
                 caps["reported_at"] = time.time()
-                self._coord.update_capabilities(self._group, caps).get()
+                self._update(caps)
                 self._coord.heartbeat()
                 self.capabilities = caps
             except Exception as exc:  # noqa: BLE001 - any backend failure
@@ -143,6 +158,14 @@ class Reporter:
             if self._failing:
                 LOG.info("Service group: %s reports again", self._member.decode())
                 self._failing = False
+
+    def _update(self, caps: dict[str, Any]) -> None:
+        try:
+            self._coord.update_capabilities(self._group, caps).get()
+        except tooz.NotImplemented:
+            # The file:// driver cannot update a member in place: rejoin.
+            self._coord.leave_group(self._group).get()
+            self._coord.join_group(self._group, caps).get()
 
     def _join(self) -> None:
         try:
@@ -209,6 +232,8 @@ def list_members(
                         started_at=float(caps.get("started_at") or 0),
                         reported_at=float(caps.get("reported_at") or 0),
                         report_count=int(caps.get("report_count") or 0),
+                        restarts=int(caps.get("restarts") or 0),
+                        error=caps.get("error"),
                         up=age <= conf.service_down_time,
                         age=age,
                     )

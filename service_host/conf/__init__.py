@@ -8,6 +8,8 @@ oslo-based service. Code that takes a ``conf`` argument works on any
 from cotyledon import oslo_config_glue
 from oslo_config import cfg
 from oslo_messaging import opts as messaging_opts
+from oslo_messaging._metrics import client as _messaging_metrics
+from oslo_messaging._tracing import client as _messaging_tracing
 
 from service_host.conf import api
 from service_host.conf import coordination
@@ -30,6 +32,13 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     oslo_config_glue.register_opts(conf)
     for group, opts in messaging_opts.list_opts():
         conf.register_opts(opts, group=group)
+    # Not in oslo.messaging's list_opts(), yet read by every transport.
+    conf.register_opts(
+        _messaging_tracing.oslo_messaging_tracing, group="oslo_messaging_tracing"
+    )
+    conf.register_opts(
+        _messaging_metrics.oslo_messaging_metrics, group="oslo_messaging_metrics"
+    )
 
 
 register_topic_opts = topics.register_topic_opts

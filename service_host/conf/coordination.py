@@ -9,11 +9,14 @@ coordination_group = cfg.OptGroup(
 coordination_opts = [
     cfg.StrOpt(
         "backend_url",
-        default="file://$state_path/coordination",
+        default="file://$state_path/coordination?timeout=3600",
         help="tooz URL of the coordination backend that holds the service "
         "group. The default, a directory under state_path, serves one "
         "machine; use redis://, zookeeper:// or etcd3+http:// when the "
-        "service group spans several hosts.",
+        "service group spans several hosts. A worker that stops reporting "
+        "is shown as down after service_down_time, until the backend's own "
+        "membership timeout (the URL's timeout or membership_timeout "
+        "parameter) drops it from the group.",
     ),
 ]
 

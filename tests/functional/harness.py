@@ -4,12 +4,16 @@ Every wait here is a bounded poll on a condition; every process a test starts
 is stopped (its whole process group) when the test ends.
 """
 
+import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +72,47 @@ def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
         lines.append("")
     path.write_text("\n".join(lines))
     return path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago (bound to port 0, then closed)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class HTTPAnswer:
+    """Status, headers (lower-case names) and body of one HTTP answer."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return f"<HTTPAnswer {self.status} {self.body[:300]!r}>"
+
+
+def http_request(method: str, url: str, body: Any = None, *, headers: dict[str, str] | None = None,
+                 auth: tuple[str, str] | None = None, timeout: float = 30) -> HTTPAnswer:
+    """One HTTP request; ``body`` bytes are sent as is, anything else as JSON. 4xx/5xx are returned."""
+    headers = dict(headers or {})
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    if auth is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return HTTPAnswer(answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return HTTPAnswer(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
 
 
 class Host:
@@ -148,8 +193,14 @@ class Host:
     def worker_pids(self) -> list[int]:
         """pids of the master's live children."""
         assert self.proc is not None
-        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        return [int(p) for p in path.read_text().split()] if path.exists() else []
+        pids = []
+        # Each thread lists the children it forked; cotyledon forks from a thread.
+        for children in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
+            try:
+                pids += [int(p) for p in children.read_text().split()]
+            except OSError:
+                pass
+        return sorted(pids)
 
     # -- talking to it -----------------------------------------------------
     @property
@@ -184,3 +235,24 @@ class Host:
             return live if len(live) == count else None
 
         return wait_until(up, timeout, f"{count} '{topic}' workers up")
+
+    # -- its APIs ------------------------------------------------------------
+    def api_url(self, name: str = "host") -> str:
+        """Base URL of the API ``name``, from ``<name>_listen[_port]`` of its config."""
+        values = self.sections["DEFAULT"]
+        host = values.get(f"{name}_listen", "127.0.0.1")
+        return f"http://{host}:{values[f'{name}_listen_port']}"
+
+    def http(self, method: str, path: str, body: Any = None, *, api: str = "host",
+             **kwargs: Any) -> HTTPAnswer:
+        """One request to the API ``api`` of this host (see :func:`http_request`)."""
+        return http_request(method, self.api_url(api) + path, body, **kwargs)
+
+    def wait_api(self, name: str = "host", timeout: float = 30) -> None:
+        """Wait until the API ``name`` answers its /healthcheck."""
+        def ready() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, (
+                f"service-host exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            return self.http("GET", "/healthcheck", api=name, timeout=5).status == 200
+
+        wait_until(ready, timeout, f"the '{name}' API to answer")
