@@ -3,6 +3,7 @@
 import os
 import sys
 
+from service_host import launcher
 from service_host.cmd import clean_errors
 from service_host.cmd import parse_config
 from service_host.conf import CONF
@@ -10,8 +11,6 @@ from service_host.conf import CONF
 
 def main(argv: list[str] | None = None) -> None:
     """Run the enabled services and APIs, or only ``<topic>`` as ``service-host-<topic>``."""
-    from service_host import launcher
-
     binary = os.path.basename(sys.argv[0])
     prog = binary if binary.startswith("service-host") else "service-host"
     with clean_errors(prog):
