@@ -196,6 +196,36 @@ class Reporter:
             self._drop_coordinator()
 
 
+_READERS: dict[str, tooz.coordination.CoordinationDriver] = {}
+_READERS_LOCK = threading.Lock()
+
+
+def _reader(conf: cfg.ConfigOpts) -> tooz.coordination.CoordinationDriver:
+    """A started coordinator for reading the group, one per backend and process.
+
+    Starting and stopping a tooz coordinator costs about a second (its
+    executor), too much for every ``GET /v1/services``.
+    """
+    url = conf.coordination.backend_url
+    with _READERS_LOCK:
+        coord = _READERS.get(url)
+        if coord is None:
+            coord = _coordinator(conf, f"reader-{os.getpid()}-{time.time_ns()}".encode())
+            coord.start(start_heart=False)
+            _READERS[url] = coord
+        return coord
+
+
+def _drop_reader(conf: cfg.ConfigOpts) -> None:
+    with _READERS_LOCK:
+        coord = _READERS.pop(conf.coordination.backend_url, None)
+    if coord is not None:
+        try:
+            coord.stop()
+        except Exception:  # noqa: BLE001
+            LOG.debug("Service group: stopping the reader failed", exc_info=True)
+
+
 def list_members(
     conf: cfg.ConfigOpts, topic: str | None = None, host: str | None = None
 ) -> list[Member]:
@@ -203,8 +233,7 @@ def list_members(
 
     ``topic`` and ``host`` filter the result.
     """
-    coord = _coordinator(conf, f"reader-{os.getpid()}-{time.time_ns()}".encode())
-    coord.start(start_heart=False)
+    coord = _reader(conf)
     try:
         if topic is not None:
             groups = [group_id(topic)]
@@ -239,5 +268,6 @@ def list_members(
                     )
                 )
         return sorted(members, key=lambda m: (m.topic, m.host, m.worker_id))
-    finally:
-        coord.stop()
+    except Exception:
+        _drop_reader(conf)
+        raise

@@ -72,12 +72,13 @@ def cmd_services() -> int:
         CONF, topic=CONF.command.only_topic, host=CONF.command.only_host
     )
     rows = [
-        [m.topic, m.host, m.worker_id, m.pid, m.state, f"{m.age:.1f}s", m.report_count]
+        [m.topic, m.host, m.worker_id, m.pid, m.state, f"{m.age:.1f}s", m.report_count,
+         m.restarts, m.error or ""]
         for m in members
     ]
     _print(
         [m.as_dict() for m in members],
-        ["topic", "host", "worker", "pid", "state", "last report", "reports"],
+        ["topic", "host", "worker", "pid", "state", "last report", "reports", "restarts", "error"],
         rows,
     )
     return 0

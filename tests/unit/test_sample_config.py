@@ -27,4 +27,4 @@ def test_sample_config_documents_the_host_options():
     for name in ("enabled_services", "enabled_apis", "report_interval", "service_down_time",
                  "graceful_shutdown_timeout", "transport_url", "backend_url", "auth_strategy",
                  "http_basic_auth_user_file"):
-        assert f"#{name} = " in sample, name
+        assert f"\n#{name} =" in sample, name
