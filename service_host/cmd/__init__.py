@@ -10,7 +10,9 @@ from oslo_log import log
 from service_host import plugins
 from service_host import rpc
 from service_host.conf import register_opts
+from service_host.launcher import StartupError
 from service_host.version import version_string
+from service_host.wsgi import APIStartError
 
 
 def parse_config(conf: cfg.ConfigOpts, argv: list[str], prog: str) -> None:
@@ -24,9 +26,6 @@ def parse_config(conf: cfg.ConfigOpts, argv: list[str], prog: str) -> None:
 @contextlib.contextmanager
 def clean_errors(prog: str) -> Iterator[None]:
     """Turn the errors a user can cause into one paragraph on stderr and exit 2."""
-    from service_host.launcher import StartupError
-    from service_host.service import ManagerStartError
-
     try:
         yield
     except (
@@ -34,7 +33,7 @@ def clean_errors(prog: str) -> Iterator[None]:
         plugins.PluginError,
         rpc.BrokerUnreachable,
         StartupError,
-        ManagerStartError,
+        APIStartError,
     ) as exc:
         message = " ".join(str(exc).split())
         sys.stderr.write(f"{prog}: error: {message}\n")

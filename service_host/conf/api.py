@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from oslo_config import cfg
+from oslo_middleware.healthcheck import opts as healthcheck_opts
 
 enabled_apis_opts = [
     cfg.ListOpt(
@@ -36,10 +37,17 @@ api_opts = [
         "auth_strategy is http_basic (make it with ``htpasswd -cBb FILE "
         "USER PASSWORD``). A missing or unreadable file stops the start.",
     ),
+    cfg.IntOpt(
+        "threads",
+        default=16,
+        min=1,
+        help="Threads of each API worker process: how many requests one "
+        "worker serves at once. Requests beyond that wait for a thread.",
+    ),
 ]
 
 # Ports of the APIs this project ships; others default to 0 (pick one).
-_DEFAULT_PORTS = {"host": 8780}
+_DEFAULT_PORTS = {"host": 8780, "example_api": 8781}
 
 
 def api_opts_for(name: str) -> list[cfg.Opt]:
@@ -64,10 +72,16 @@ def api_opts_for(name: str) -> list[cfg.Opt]:
     ]
 
 
+# oslo.middleware's /healthcheck reads [healthcheck] (registered here so the
+# sample config and a check of the config at start show them).
+healthcheck_group = "healthcheck"
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(enabled_apis_opts)
     conf.register_group(api_group)
     conf.register_opts(api_opts, group=api_group)
+    conf.register_opts(healthcheck_opts.HEALTHCHECK_OPTS, group=healthcheck_group)
 
 
 def register_api_opts(conf: cfg.ConfigOpts, names: Iterable[str]) -> None:
@@ -76,4 +90,8 @@ def register_api_opts(conf: cfg.ConfigOpts, names: Iterable[str]) -> None:
 
 
 def list_opts() -> list:
-    return [(None, enabled_apis_opts + api_opts_for("host")), (api_group, api_opts)]
+    return [
+        (None, enabled_apis_opts + api_opts_for("host")),
+        (api_group, api_opts),
+        (healthcheck_group, healthcheck_opts.HEALTHCHECK_OPTS),
+    ]
