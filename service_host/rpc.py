@@ -47,7 +47,9 @@ def get_transport(conf: cfg.ConfigOpts) -> oslo_messaging.Transport:
 def cleanup(conf: cfg.ConfigOpts | None = None) -> None:
     """Close the transports this process opened (only ``conf``'s, if given)."""
     for key in [k for k in _TRANSPORTS if conf is None or k[0] == id(conf)]:
-        _TRANSPORTS.pop(key).cleanup()
+        transport = _TRANSPORTS.pop(key)
+        _REPLY_READY.discard(id(transport))
+        transport.cleanup()
 
 
 def check_broker(conf: cfg.ConfigOpts, timeout: float) -> None:

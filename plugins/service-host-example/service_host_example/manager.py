@@ -14,7 +14,7 @@ from service_host_example import opts
 class ExampleManager(Manager):
     """Echoes, sleeps on request, and counts its periodic task runs."""
 
-    # 1.0: echo, whoami, slow, record, task_runs; 1.1: adds echo(upper=...)
+    # 1.0: echo, whoami, slow, in_flight, record, task_runs; 1.1: adds echo(upper=...)
     target = oslo_messaging.Target(version="1.1")
 
     def __init__(self, host, topic, conf):
@@ -22,6 +22,7 @@ class ExampleManager(Manager):
         opts.register_opts(conf)
         self._lock = threading.Lock()
         self._runs: dict[str, list[float]] = {"tick": [], "tock": []}
+        self._slow_in_flight = 0
 
     def init_host(self) -> None:
         self.started_at = time.time()
@@ -37,8 +38,18 @@ class ExampleManager(Manager):
 
     def slow(self, context, seconds=1.0):
         """Sleep ``seconds``, then answer: used to test graceful shutdown."""
-        time.sleep(float(seconds))
+        with self._lock:
+            self._slow_in_flight += 1
+        try:
+            time.sleep(float(seconds))
+        finally:
+            with self._lock:
+                self._slow_in_flight -= 1
         return {"slept": float(seconds), "pid": os.getpid()}
+
+    def in_flight(self, context):
+        """How many ``slow`` calls this worker is running now."""
+        return self._slow_in_flight
 
     def record(self, context, marker):
         """Append ``marker`` to this worker's file in ``[example] record_dir``."""
