@@ -168,3 +168,12 @@ def test_a_call_with_the_broker_down_fails_within_bounds(tmp_path):
         rpc.Client(conf, "example", timeout=5).call(None, "echo", message="x")
     assert time.monotonic() - started < 15
     rpc.cleanup()
+
+
+def test_config_dir_is_read_after_the_config_file(start_host, tmp_path):
+    conf_d = tmp_path / "service-host.conf.d"
+    conf_d.mkdir()
+    (conf_d / "10-greeting.conf").write_text("[example]\ngreeting = hola\n")
+    host = start_host(EXAMPLE, "--config-dir", str(conf_d))
+    host.wait_workers_up("example", 1)
+    assert host.client("example").call(None, "echo", message="x") == "hola x"
