@@ -8,6 +8,7 @@ and the distribution that declares it.
 """
 
 import dataclasses
+import functools
 import importlib
 import importlib.metadata
 import inspect
@@ -55,7 +56,16 @@ class Plugin:
 
 
 def entry_points(namespace: str) -> list[EntryPoint]:
-    """Every entry point of ``namespace`` (nothing imported), sorted by name."""
+    """Every entry point of ``namespace`` (nothing imported), sorted by name.
+
+    The installed distributions are scanned once per process and namespace;
+    :func:`refresh` scans again (after installing one in this process).
+    """
+    return list(_scan(namespace))
+
+
+@functools.cache
+def _scan(namespace: str) -> tuple[EntryPoint, ...]:
     found = []
     for ep in importlib.metadata.entry_points(group=namespace):
         dist = getattr(ep, "dist", None)
@@ -68,7 +78,12 @@ def entry_points(namespace: str) -> list[EntryPoint]:
                 version=dist.version if dist else "?",
             )
         )
-    return sorted(found, key=lambda e: (e.name, e.dist))
+    return tuple(sorted(found, key=lambda e: (e.name, e.dist)))
+
+
+def refresh() -> None:
+    """Forget the scanned entry points: the next lookup sees new installs."""
+    _scan.cache_clear()
 
 
 def names(namespace: str) -> list[str]:

@@ -57,6 +57,7 @@ def site(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     # stevedore keeps the entry points of each namespace for the life of the process.
     monkeypatch.setattr(stevedore.ExtensionManager, "ENTRY_POINT_CACHE", {})
+    plugins.refresh()
     created_modules = []
 
     def install(dist: str, entry_points: dict[str, dict[str, str]], modules=None) -> None:
@@ -72,10 +73,12 @@ def site(tmp_path, monkeypatch):
         for name, source in (modules or {}).items():
             (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
             created_modules.append(name)
+        plugins.refresh()
 
     yield install
     for name in created_modules:
         sys.modules.pop(name, None)
+    plugins.refresh()
 
 
 def _conf(tmp_path, config: str = "") -> cfg.ConfigOpts:
