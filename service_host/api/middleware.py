@@ -177,28 +177,64 @@ class JSONErrors:
     def __init__(self, application: WSGIApp) -> None:
         self.application = application
 
-    @webob.dec.wsgify
-    def __call__(self, req: webob.Request) -> webob.Response:
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        # Answers below 400 stream through untouched: only errors are
+        # buffered and rewritten, so the common case costs nothing.
+        req = webob.Request(environ)
+        if _has_body(environ):
+            try:
+                # Read the body now, as the application would: one the client sent
+                # truncated or badly chunked is its error (400), not a failure (500).
+                req.make_body_seekable()
+            except Exception as exc:  # noqa: BLE001 - any failure to read what the client sent
+                return error_response(400, f"The request body cannot be read: {exc}")(
+                    environ, start_response
+                )
+        error: list[Any] = []
+
+        def catching_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+            if int(status[:3]) < 400 or environ.get("REQUEST_METHOD") == "HEAD":
+                return start_response(status, headers, exc_info)
+            error[:] = [status, headers]
+            return lambda _data: None  # the body is taken from the iterable
+
         try:
-            response = req.get_response(self.application)
+            body = self.application(environ, catching_start_response)
+            if not error:
+                return body
+            response = webob.Response(status=error[0], headerlist=error[1], app_iter=body)
+            response.body  # noqa: B018 - read it all now, while exceptions are still ours
+        except RecursionError:
+            # What json.loads() raises (and pecan lets out) for a body nested thousands deep.
+            LOG.warning("%s %s: the request is nested too deeply to be decoded", req.method, req.path)
+            response = error_response(400, "The request is nested too deeply to be decoded.")
         except Exception:
-            rid = req.environ.get(request_id.ENV_REQUEST_ID, "-")
+            rid = environ.get(request_id.ENV_REQUEST_ID, "-")
             LOG.exception("%s %s failed (request %s)", req.method, req.path, rid)
-            return error_response(500, f"Internal server error (request {rid}); see the API log.")
-        if response.status_int < 400 or req.method == "HEAD":
-            return response
+            response = error_response(500, f"Internal server error (request {rid}); see the API log.")
+        else:
+            self._rewrite(req, response)
+        return response(environ, start_response)
+
+    @staticmethod
+    def _rewrite(req: webob.Request, response: webob.Response) -> None:
         if response.content_type == "application/json":
             try:
                 doc = json.loads(response.body)
             except ValueError:
                 doc = None
             if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
-                return response
+                return
         message = _message_of(req, response)
         response.content_type = "application/json"
         response.charset = "UTF-8"
         response.json_body = error_body(response.status_int, message)
-        return response
+
+
+def _has_body(environ: dict) -> bool:
+    return environ.get("CONTENT_LENGTH", "") not in ("", "0") or (
+        "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    )
 
 
 # -- health check and access log ---------------------------------------------
