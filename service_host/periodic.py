@@ -145,9 +145,13 @@ class PeriodicRunner:
         )
         self._thread.start()
 
-    def stop(self, timeout: float | None = None) -> None:
+    def stop(self) -> None:
+        """Run no more tasks; a task that is running goes on (see :meth:`wait`)."""
+        self._worker.stop()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the running tasks and the worker's thread to end."""
         if self._thread is None:
             return
-        self._worker.stop()
         self._worker.wait(timeout)
         self._thread.join(timeout)

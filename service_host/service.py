@@ -195,9 +195,14 @@ class Service:
             self._stopped = True
             if self._server is not None:
                 self._server.stop()
-                self._server.wait()
+            # Both loops take up to a second to notice a stop: wait for them
+            # together rather than one after the other.
             if self._periodic is not None:
                 self._periodic.stop()
+            if self._server is not None:
+                self._server.wait()
+            if self._periodic is not None:
+                self._periodic.wait()
             if self.manager is not None:
                 try:
                     self.manager.cleanup_host()

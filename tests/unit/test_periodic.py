@@ -61,6 +61,7 @@ def test_a_failing_task_is_retried_and_does_not_stop_the_others(caplog):
         wait_until(lambda: manager.runs["fails"] >= 3 and manager.runs["works"] >= 3, 10,
                    "both tasks to run three times")
     finally:
-        runner.stop(timeout=5)
+        runner.stop()
+        runner.wait(timeout=5)
     assert "t.fails failed" in caplog.text
     assert not [t for t in threading.enumerate() if t.name == "periodic-t"]
