@@ -6,8 +6,10 @@ reached. Each enabled topic becomes a cotyledon service with
 ``<topic>_workers`` workers, each enabled API one with ``<name>_workers``.
 """
 
+import collections
 import logging
 import signal
+import time
 
 import cotyledon
 from cotyledon import oslo_config_glue
@@ -23,6 +25,10 @@ from service_host.service import ServiceWorker
 
 LOG = logging.getLogger(__name__)
 
+# A worker that exits this many times within this many seconds is crash-looping.
+CRASH_LOOP_EXITS = 3
+CRASH_LOOP_WINDOW = 60.0
+
 
 class StartupError(Exception):
     """The host cannot start; the message says why and what to do."""
@@ -30,6 +36,15 @@ class StartupError(Exception):
 
 def register_plugin_opts(conf: cfg.ConfigOpts) -> None:
     """Register the per-topic and per-API options of every known name."""
+    for kind in ("enabled_services", "enabled_apis"):
+        # Each name becomes an option name (<name>_workers...): oslo.config
+        # refuses '' (a stray comma) and a leading '_'.
+        bad = [name for name in conf[kind] if not name or name.startswith("_")]
+        if bad:
+            raise StartupError(
+                f"{kind} = {','.join(conf[kind])} lists {', '.join(map(repr, bad))}: "
+                "names must not be empty (a stray comma?) nor start with '_'."
+            )
     register_topic_opts(conf, set(plugins.names(plugins.MANAGERS)) | set(conf.enabled_services))
     register_api_opts(conf, set(plugins.names(plugins.APIS)) | set(conf.enabled_apis) | {"host"})
 
@@ -58,6 +73,12 @@ class _ServiceManager(cotyledon.ServiceManager):
         if sig == signal.SIGINT:
             sig = signal.SIGTERM
         super()._on_signal_received(sig)
+
+    def reconfigure(self, service_id, workers: int) -> None:
+        super().reconfigure(service_id, workers)
+        # cotyledon's supervisor thread starts or stops workers to match the
+        # new count only when it wakes up, on the next SIGCHLD: wake it now.
+        self._got_sig_chld.set()
 
 
 def prepare(
@@ -104,6 +125,7 @@ def run(conf: cfg.ConfigOpts, binary: str, topics: list[str] | None = None) -> N
         ids[api.name] = manager.add(wsgi.APIWorker, workers=api.workers, args=(api,))
     names = {service_id: name for name, service_id in ids.items()}
     by_id = {ids[service.topic]: service for service in services}
+    exits: dict[tuple, collections.deque[float]] = collections.defaultdict(collections.deque)
 
     def on_reload() -> None:
         for service in services:
@@ -125,6 +147,21 @@ def run(conf: cfg.ConfigOpts, binary: str, topics: list[str] | None = None) -> N
             f"signal {-exit_code}" if exit_code < 0 else f"code {exit_code}",
             restarts,
         )
+        recent = exits[service_id, worker_id]
+        recent.append(time.monotonic())
+        while recent[-1] - recent[0] > CRASH_LOOP_WINDOW:
+            recent.popleft()
+        if len(recent) >= CRASH_LOOP_EXITS:
+            # cotyledon only logs "Forking too fast, sleeping", naming nothing.
+            LOG.error(
+                "Worker %d of %s is crash-looping: %d exits in the last %g s. cotyledon "
+                "pauses 5 s before a respawn whenever workers are forked faster than one "
+                "a second each. See above why it exits.",
+                worker_id,
+                names.get(service_id, service_id),
+                len(recent),
+                CRASH_LOOP_WINDOW,
+            )
 
     manager.register_hooks(on_reload=on_reload, on_dead_worker=on_dead_worker)
     LOG.info(

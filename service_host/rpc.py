@@ -8,6 +8,7 @@ oslo.messaging client it never waits forever for an absent broker.
 import re
 import time
 import uuid
+from importlib.metadata import entry_points
 from typing import Any
 
 import oslo_messaging
@@ -39,6 +40,7 @@ def get_transport(conf: cfg.ConfigOpts) -> oslo_messaging.Transport:
     key = (id(conf), conf.transport_url or "")
     transport = _TRANSPORTS.get(key)
     if transport is None:
+        parse_url(conf)  # a clear error for a bad URL, not a driver's traceback
         transport = oslo_messaging.get_rpc_transport(conf)
         _TRANSPORTS[key] = transport
     return transport
@@ -52,12 +54,41 @@ def cleanup(conf: cfg.ConfigOpts | None = None) -> None:
         transport.cleanup()
 
 
+def parse_url(conf: cfg.ConfigOpts) -> oslo_messaging.TransportURL:
+    """``transport_url``, parsed, with a driver installed for its scheme.
+
+    Checked in the master, so that a bad URL fails the start with a clear
+    message instead of every worker, again and again, after the fork.
+    """
+    masked = mask_url(conf.transport_url)
+    try:
+        url = oslo_messaging.TransportURL.parse(conf, conf.transport_url)
+    except (oslo_messaging.InvalidTransportURL, ValueError) as exc:
+        reason = str(exc).replace(conf.transport_url or "", masked)
+        raise oslo_messaging.InvalidTransportURL(
+            masked,
+            f"transport_url {masked} is not a valid transport URL ({reason}); "
+            "expected rabbit://USER:PASSWORD@HOST:PORT/VHOST.",
+        ) from None
+    drivers = {ep.name for ep in entry_points(group="oslo.messaging.drivers")}
+    if url.transport and url.transport not in drivers:
+        raise oslo_messaging.InvalidTransportURL(
+            masked,
+            f"transport_url {masked}: no oslo.messaging driver is installed for "
+            f"'{url.transport}://' (installed: {', '.join(sorted(drivers))}).",
+        )
+    return url
+
+
 def check_broker(conf: cfg.ConfigOpts, timeout: float) -> None:
     """Raise :class:`BrokerUnreachable` unless a broker answers within ``timeout``.
 
     Only AMQP URLs are checked; in-process transports always answer.
+
+    :raises oslo_messaging.InvalidTransportURL: ``transport_url`` cannot be
+        parsed, or no installed oslo.messaging driver serves its scheme.
     """
-    url = oslo_messaging.TransportURL.parse(conf, conf.transport_url)
+    url = parse_url(conf)
     if not url.transport or not url.transport.startswith(_RABBIT_SCHEMES):
         return
     import kombu  # only for AMQP URLs
@@ -165,10 +196,38 @@ class _ManagerAccessPolicy(dispatcher.DefaultRPCAccessPolicy):
         return super().is_allowed(endpoint, method) and method not in LIFECYCLE_METHODS
 
 
+def _keep_late_deliveries_on_the_broker() -> None:
+    """Work around oslo.messaging losing RPC messages when a server stops.
+
+    Its rabbit listener acks each message as it is delivered, then queues it
+    for the server. ``stop()`` stops the polling but not the consuming, so the
+    messages the broker still delivers (read while the connection closes, or
+    by the heartbeat thread) are acked and never processed: casts in flight
+    at SIGTERM were lost. Left unacked instead, the broker delivers them again
+    once the connection is closed, to another worker or after the next start.
+    """
+    from oslo_messaging._drivers import amqpdriver
+
+    listener = getattr(amqpdriver, "RpcAMQPListener", None)
+    if listener is None or getattr(listener, "_service_host_patched", False):
+        return
+    deliver = listener.__call__
+
+    def __call__(self: Any, message: Any) -> None:
+        shutdown = getattr(self, "_shutdown", None)
+        if shutdown is not None and shutdown.is_set():
+            return  # not acked: the broker redelivers it
+        deliver(self, message)
+
+    listener.__call__ = __call__
+    listener._service_host_patched = True
+
+
 def get_server(
     conf: cfg.ConfigOpts, topic: str, host: str, endpoints: list[Any]
 ) -> oslo_messaging.MessageHandlingServer:
     """RPC server on ``topic``, ``topic.host`` and the topic's fanout."""
+    _keep_late_deliveries_on_the_broker()
     return oslo_messaging.get_rpc_server(
         get_transport(conf),
         oslo_messaging.Target(topic=topic, server=host),

@@ -33,6 +33,17 @@ def member_id(host: str, topic: str, worker_id: int) -> bytes:
     return f"{host}:{topic}:{worker_id}".encode()
 
 
+class BackendError(Exception):
+    """The coordination backend cannot be read; the message says which and why."""
+
+    def __init__(self, conf: cfg.ConfigOpts, error: Exception) -> None:
+        cause = f" ({error.__cause__})" if error.__cause__ else ""
+        super().__init__(
+            f"The service group backend {conf.coordination.backend_url} cannot be "
+            f"read: {error}{cause}. Check [coordination] backend_url and the backend."
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class Member:
     """One worker as the service group last saw it."""
@@ -108,7 +119,7 @@ class Reporter:
             "restarts": restarts,
             "error": None,
         }
-        @periodics.periodic(report_interval, run_immediately=True)
+        @periodics.periodic(report_interval)
         def report_state() -> None:
             self.report()
 
@@ -116,6 +127,13 @@ class Reporter:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Report once now, then every interval in a thread.
+
+        The first report is made before the worker runs any plugin code, so
+        that a worker that dies while its manager starts still shows in the
+        service group, with its pid and restart count.
+        """
+        self.report()
         self._thread = threading.Thread(
             target=self._worker.start, name="servicegroup-report", daemon=True
         )
@@ -168,8 +186,14 @@ class Reporter:
             self._coord.join_group(self._group, caps).get()
 
     def _join(self) -> None:
+        # Not join_group_create(): after creating the group it sleeps 1 s
+        # before it joins.
         try:
-            self._coord.join_group_create(self._group, self.capabilities)
+            self._coord.create_group(self._group).get()
+        except tooz.coordination.GroupAlreadyExist:
+            pass
+        try:
+            self._coord.join_group(self._group, self.capabilities).get()
         except tooz.coordination.MemberAlreadyExist:
             pass  # a respawned worker takes over its predecessor's row
         self._joined = True
@@ -233,7 +257,10 @@ def list_members(
 
     ``topic`` and ``host`` filter the result.
     """
-    coord = _reader(conf)
+    try:
+        coord = _reader(conf)
+    except tooz.ToozError as exc:
+        raise BackendError(conf, exc) from exc
     try:
         if topic is not None:
             groups = [group_id(topic)]
@@ -268,6 +295,8 @@ def list_members(
                     )
                 )
         return sorted(members, key=lambda m: (m.topic, m.host, m.worker_id))
-    except Exception:
+    except Exception as exc:
         _drop_reader(conf)
+        if isinstance(exc, tooz.ToozError):
+            raise BackendError(conf, exc) from exc
         raise

@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import cheroot.server
 import cheroot.wsgi
 import cotyledon
 from oslo_config import cfg
@@ -178,8 +179,31 @@ class API:
         self.socket.close()
 
 
+class _HeaderReader(cheroot.server.HeaderReader):
+    """cheroot's, answering 400 to a request whose first header line is a continuation.
+
+    cheroot's raises UnboundLocalError there, which it answers with a 500.
+    """
+
+    def __call__(self, rfile: Any, hdict: dict | None = None) -> dict:
+        try:
+            return super().__call__(rfile, hdict)
+        except UnboundLocalError:
+            raise ValueError("Illegal continuation line before any header.") from None
+
+
+class _Request(cheroot.server.HTTPRequest):
+    header_reader = _HeaderReader()
+
+
+class _Connection(cheroot.server.HTTPConnection):
+    RequestHandlerClass = _Request
+
+
 class _Server(cheroot.wsgi.Server):
     """cheroot's WSGI server on a socket bound by the master, logging through logging."""
+
+    ConnectionClass = _Connection
 
     def __init__(self, api: API, app: middleware.WSGIApp) -> None:
         super().__init__(

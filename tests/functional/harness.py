@@ -144,11 +144,15 @@ class Host:
         self._conf: cfg.ConfigOpts | None = None
 
     # -- process ---------------------------------------------------------
-    def start(self, *extra: str) -> "Host":
+    def start(self, *extra: str, env: dict[str, str] | None = None) -> "Host":
+        """Start the host (again, after a stop); ``env`` adds to the test's environment."""
+        if getattr(self, "_log", None):
+            self._log.close()
         self._log = open(self.log_file, "ab")
         self.proc = subprocess.Popen(
             [str(BIN / self.binary), "--config-file", str(self.config_file), *extra],
             cwd=self.workdir,
+            env=None if env is None else {**os.environ, **env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
