@@ -106,7 +106,12 @@ def _describe(namespace: str, name: str) -> str:
     return " and ".join(ep.describe() for ep in declared)
 
 
-def _load_entry_point(namespace: str, name: str, kind: str) -> Any:
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _load_entry_point(namespace: str, name: str, what: str) -> Any:
+    """Load the entry point ``name``; ``what`` ("the API 'x'") names it in errors."""
     failures: list[BaseException] = []
 
     def on_failure(_manager: Any, _ep: Any, exc: BaseException) -> None:
@@ -124,37 +129,37 @@ def _load_entry_point(namespace: str, name: str, kind: str) -> Any:
         if failures:
             exc = failures[0]
             raise PluginError(
-                f"The {kind} '{name}' cannot be loaded: {_describe(namespace, name)} "
+                f"{_capitalized(what)} cannot be loaded: {_describe(namespace, name)} "
                 f"raised {type(exc).__name__}: {exc}. Fix or reinstall that "
                 "distribution, or disable the plugin."
             ) from None
         available = ", ".join(names(namespace)) or "none"
         raise PluginError(
-            f"No plugin provides the {kind} '{name}': there is no entry point named "
+            f"No plugin provides {what}: there is no entry point named "
             f"'{name}' in the {namespace} namespace (installed: {available}). "
             "Install the plugin's distribution, or fix the name in the config file."
         ) from None
     except stevedore.exception.MultipleMatches:
         raise PluginError(
-            f"The {kind} '{name}' is ambiguous: {_describe(namespace, name)} all "
+            f"{_capitalized(what)} is ambiguous: {_describe(namespace, name)} all "
             "claim it. Uninstall all but one of those distributions."
         ) from None
     return driver.driver
 
 
-def _load_class_path(path: str, kind: str) -> Any:
+def _load_class_path(path: str, what: str) -> Any:
     module_name, sep, attr = path.partition(":")
     if not sep:
         module_name, _, attr = path.rpartition(".")
     if not module_name or not attr:
-        raise PluginError(f"'{path}' is neither a plugin name nor a class path for the {kind}.")
+        raise PluginError(f"'{path}' is neither a plugin name nor a class path for {what}.")
     try:
         obj = importlib.import_module(module_name)
         for part in attr.split("."):
             obj = getattr(obj, part)
     except Exception as exc:  # noqa: BLE001 - any import-time failure of a plugin
         raise PluginError(
-            f"The {kind} class path '{path}' cannot be loaded: {type(exc).__name__}: {exc}."
+            f"The class path '{path}' of {what} cannot be loaded: {type(exc).__name__}: {exc}."
         ) from None
     return obj
 
@@ -184,15 +189,15 @@ def check_api(obj: Any, what: str) -> Callable[..., Any]:
 def load_manager(topic: str, manager: str) -> type[Manager]:
     """The manager class of ``topic``: ``manager`` is an entry-point name or class path."""
     if _is_class_path(manager):
-        obj = _load_class_path(manager, f"manager of topic '{topic}'")
+        obj = _load_class_path(manager, f"the manager of topic '{topic}'")
         return check_manager(obj, f"The manager '{manager}' of topic '{topic}'")
-    obj = _load_entry_point(MANAGERS, manager, f"manager of topic '{topic}'")
+    obj = _load_entry_point(MANAGERS, manager, f"the manager of topic '{topic}'")
     return check_manager(obj, f"The manager of topic '{topic}' ({_describe(MANAGERS, manager)})")
 
 
 def load_api(name: str) -> Callable[..., Any]:
     """The ``make_app(conf)`` factory of the API ``name``."""
-    obj = _load_entry_point(APIS, name, "API")
+    obj = _load_entry_point(APIS, name, f"the API '{name}'")
     return check_api(obj, f"The API '{name}' ({_describe(APIS, name)})")
 
 
@@ -215,8 +220,12 @@ def discover(namespace: str) -> list[Plugin]:
             exc = failures[key]
             plugins.append(Plugin(ep, error=f"import failed: {type(exc).__name__}: {exc}"))
             continue
+        if key not in loaded:
+            # stevedore caches entry points per process: one installed since is unseen.
+            plugins.append(Plugin(ep, error="not loaded: installed after this process started"))
+            continue
         try:
-            plugins.append(Plugin(ep, obj=check(loaded.get(key), f"The {ep.describe()}")))
+            plugins.append(Plugin(ep, obj=check(loaded[key], f"The {ep.describe()}")))
         except PluginError as exc:
             plugins.append(Plugin(ep, error=str(exc)))
     return plugins
