@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from service_host import testing
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 BIN = Path(sys.executable).parent
@@ -39,20 +41,12 @@ class Skip(Exception):
 
 def wait_until(condition: Callable[[], Any], timeout: float, what: str,
                interval: float = 0.01) -> Any:
-    """Poll ``condition`` until it returns something truthy; raise after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception as exc:  # noqa: BLE001 - kept for the message
-            last_error = exc
-        if time.monotonic() > deadline:
-            raise Timeout(f"timed out after {timeout:g} s waiting for {what} "
-                          f"(last error: {last_error!r})")
-        time.sleep(interval)
+    """The test kit's bounded poll, retrying through errors (a starting host refuses calls)."""
+    try:
+        return testing.wait_until(condition, timeout, what, interval=interval,
+                                  retry_on=(Exception,))
+    except AssertionError as exc:
+        raise Timeout(str(exc)) from None
 
 
 def rabbit_url() -> str:

@@ -46,21 +46,33 @@ class _QuickStopExecutor(futurist.ThreadPoolExecutor):
 
 
 def wait_until(
-    condition: Callable[[], T], timeout: float = 5.0, what: str = "the condition"
+    condition: Callable[[], T],
+    timeout: float = 5.0,
+    what: str = "the condition",
+    *,
+    interval: float = 0.01,
+    retry_on: tuple[type[Exception], ...] = (),
 ) -> T:
     """Poll ``condition`` until it returns something truthy, and return that.
 
     For the effects of a cast, which the manager handles in its own time.
+    ``retry_on`` lists the exceptions that mean "not yet" (a service that
+    is restarting refuses calls); the last one is named in the failure.
     Fails with :class:`AssertionError` after ``timeout`` seconds.
     """
     deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
     while True:
-        value = condition()
-        if value:
-            return value
+        try:
+            value = condition()
+            if value:
+                return value
+        except retry_on as exc:
+            last_error = exc
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.01)
+            suffix = f" (last error: {last_error!r})" if last_error else ""
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}{suffix}")
+        time.sleep(interval)
 
 
 class RunningManager:

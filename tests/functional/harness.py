@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -22,32 +21,18 @@ from typing import Any
 from oslo_config import cfg
 
 from service_host import rpc
+from service_host import testing
 from service_host.conf import register_opts
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-class Timeout(AssertionError):
-    pass
-
-
 def wait_until(
     condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.1
 ) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception as exc:  # noqa: BLE001 - kept for the failure message
-            last_error = exc
-        if time.monotonic() > deadline:
-            raise Timeout(f"timed out after {timeout:g} s waiting for {what} (last error: {last_error!r})")
-        time.sleep(interval)
+    """The kit's bounded poll, retrying through errors: a host that is starting refuses calls."""
+    return testing.wait_until(condition, timeout, what, interval=interval, retry_on=(Exception,))
 
 
 def rabbit_url() -> str:
@@ -171,7 +156,7 @@ class Host:
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise Timeout(f"service-host did not exit within {timeout:g} s; log:\n{self.log()[-3000:]}") from None
+            raise AssertionError(f"service-host did not exit within {timeout:g} s; log:\n{self.log()[-3000:]}") from None
 
     def stop(self, timeout: float = 40) -> int:
         """SIGTERM the master and wait for it; returns its exit code."""

@@ -13,7 +13,6 @@ import signal
 import threading
 import time
 
-from tests.functional.harness import Timeout
 from tests.functional.harness import wait_until
 
 CALLS = 50
@@ -77,8 +76,8 @@ def test_sigterm_with_50_calls_and_500_casts_in_flight(start_host, tmp_path):
     host.wait_workers_up("example", 1)
     try:
         wait_until(lambda: set(recorded(record_dir)) == set(markers), 30, "every cast processed")
-    except Timeout:
-        pass
+    except AssertionError:
+        pass  # the assertions below say which casts were lost
     after = recorded(record_dir)
     lost = set(markers) - set(after)
     assert not lost, f"{len(lost)} casts lost: neither processed nor left on the broker"
