@@ -6,6 +6,7 @@ is killed with its whole group when the benchmark ends, whatever happens.
 
 import contextlib
 import dataclasses
+import http.client
 import importlib.metadata
 import os
 import platform
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from service_host import testing
+from service_host.testing import write_config
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -62,23 +64,22 @@ def rabbit_url() -> str:
     return out.stdout.strip()
 
 
+def http_get(port: int, path: str = "/") -> int:
+    """The status of ``GET path`` on 127.0.0.1:``port``, on a new connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
-    lines = []
-    for section, values in sections.items():
-        lines.append(f"[{section}]")
-        for key, value in values.items():
-            if isinstance(value, (list, tuple)):
-                value = ",".join(str(v) for v in value)
-            lines.append(f"{key} = {value}")
-        lines.append("")
-    path.write_text("\n".join(lines))
-    return path
 
 
 @contextlib.contextmanager

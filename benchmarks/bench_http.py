@@ -31,6 +31,7 @@ from _common import Row
 from _common import cpu_seconds
 from _common import free_port
 from _common import host_sections
+from _common import http_get
 from _common import median
 from _common import processes
 from _common import start_host
@@ -44,17 +45,6 @@ TARGET = ">= 0.9"
 WORKERS = (1, 2, 4)
 CONNECTIONS = 16
 PATH = "/"
-
-
-def _get(port: int, path: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
 
 
 def _wrk(port: int, seconds: float) -> float:
@@ -150,7 +140,7 @@ def run(ctx: Context) -> Result:
         for (api, variant), server in servers.items():
             def ready(server=server) -> bool:
                 server["proc"].check_alive()
-                return _get(server["port"], PATH) == 200
+                return http_get(server["port"], PATH) == 200
             wait_until(ready, 60, f"{api} on {variant}", interval=0.1)
             load(server["port"], 1)  # warm-up
         ctx.say("HTTP servers ready")

@@ -20,7 +20,6 @@ is imported by every worker after the fork instead of once in the master.
 """
 
 import collections
-import http.client
 import re
 import time
 
@@ -32,6 +31,7 @@ from _common import client_conf
 from _common import delete_topic
 from _common import free_port
 from _common import host_sections
+from _common import http_get
 from _common import manager_sections
 from _common import processes
 from _common import start_host
@@ -76,17 +76,6 @@ def _after_fork_imports(log_one: str, log_four: str) -> tuple[list[str], float]:
     again = [m for m in four if four[m] - one[m] >= 3]
     per_worker_ms = sum(self_us[m] for m in again) / 4 / 1000
     return sorted(again, key=lambda m: self_us[m], reverse=True), per_worker_ms
-
-
-def _http_get(port: int, path: str = "/") -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
 
 
 def _manager_run(ctx: Context, side: str, workers: int) -> dict:
@@ -140,14 +129,14 @@ def _api_run(ctx: Context, side: str, workers: int) -> dict:
 
         def ready() -> bool:
             proc.check_alive()
-            return _http_get(port) == 200
+            return http_get(port) == 200
 
         wait_until(ready, 60, "the API to answer", interval=0.05)
         if side == "host":
             wait_until(lambda: len(proc.children()) == workers, 30, f"{workers} workers")
             time.sleep(0.5)  # let every worker build its app
         for _ in range(WARM):
-            _http_get(port)
+            http_get(port)
         time.sleep(0.5)
         measured = _measure(proc, side)
         measured["log"] = proc.log()

@@ -17,6 +17,7 @@ from oslo_config import cfg
 
 from service_host import plugins
 from service_host import rpc
+from service_host import servicegroup
 from service_host import wsgi
 from service_host.conf import register_api_opts
 from service_host.conf import register_topic_opts
@@ -112,6 +113,7 @@ def run(conf: cfg.ConfigOpts, binary: str, topics: list[str] | None = None) -> N
     """Start every worker and supervise them until SIGTERM or Ctrl-C."""
     services, apis = prepare(conf, binary, topics)
     if services:
+        servicegroup.load_driver(conf)
         rpc.check_broker(conf, conf.broker_check_timeout)
 
     manager = _ServiceManager()

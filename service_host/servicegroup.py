@@ -34,14 +34,29 @@ def member_id(host: str, topic: str, worker_id: int) -> bytes:
 
 
 class BackendError(Exception):
-    """The coordination backend cannot be read; the message says which and why."""
+    """The coordination backend cannot be used; the message says which and why."""
 
-    def __init__(self, conf: cfg.ConfigOpts, error: Exception) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, error: Exception, doing: str = "read") -> None:
         cause = f" ({error.__cause__})" if error.__cause__ else ""
         super().__init__(
             f"The service group backend {conf.coordination.backend_url} cannot be "
-            f"read: {error}{cause}. Check [coordination] backend_url and the backend."
+            f"{doing}: {error}{cause}. Check [coordination] backend_url and the backend."
         )
+
+
+def load_driver(conf: cfg.ConfigOpts) -> None:
+    """Build (not start) a coordinator for ``backend_url``, in the master.
+
+    A URL with no tooz driver fails the start here rather than in every
+    worker, and the driver's modules are imported once, before the fork, so
+    that the workers share them.
+
+    :raises BackendError: no tooz driver serves the URL, or it rejects it.
+    """
+    try:
+        _coordinator(conf, b"service-host-master")
+    except (tooz.ToozError, ValueError, ImportError, RuntimeError) as exc:  # RuntimeError: no driver (stevedore)
+        raise BackendError(conf, exc, doing="used") from exc
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,6 +22,7 @@ from service_host.testing.clock import FakeClock
 from service_host.testing.clock import PeriodicTasks
 from service_host.testing.clock import TaskRun
 from service_host.testing.conf import make_conf
+from service_host.testing.conf import write_config
 from service_host.testing.runner import RunningManager
 from service_host.testing.runner import run_manager
 from service_host.testing.runner import wait_until
@@ -34,4 +35,5 @@ __all__ = [
     "make_conf",
     "run_manager",
     "wait_until",
+    "write_config",
 ]

@@ -1,6 +1,7 @@
 """A private configuration for one test."""
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from oslo_config import cfg
@@ -41,3 +42,21 @@ def make_conf(**overrides: Any) -> cfg.ConfigOpts:
     for name, value in overrides.items():
         conf.set_override(name, value)
     return conf
+
+
+def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
+    """Write an oslo.config file: ``{"DEFAULT": {"enabled_services": ["example"]}, ...}``.
+
+    Lists become comma-separated values. For tests that start ``service-host``
+    itself, as a subprocess, with ``--config-file path``.
+    """
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            if isinstance(value, (list, tuple)):
+                value = ",".join(str(v) for v in value)
+            lines.append(f"{key} = {value}")
+        lines.append("")
+    path.write_text("\n".join(lines))
+    return path

@@ -23,6 +23,7 @@ from oslo_config import cfg
 from service_host import rpc
 from service_host import testing
 from service_host.conf import register_opts
+from service_host.testing import write_config
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -44,19 +45,6 @@ def rabbit_url() -> str:
         [str(REPO / "tools" / "rabbitmq.sh"), "url"], check=True, capture_output=True, text=True
     )
     return out.stdout.strip()
-
-
-def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
-    lines = []
-    for section, values in sections.items():
-        lines.append(f"[{section}]")
-        for key, value in values.items():
-            if isinstance(value, (list, tuple)):
-                value = ",".join(str(v) for v in value)
-            lines.append(f"{key} = {value}")
-        lines.append("")
-    path.write_text("\n".join(lines))
-    return path
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -73,3 +73,12 @@ def test_manage_call_with_a_bad_argument(tmp_path):
     message = run(tmp_path, "[DEFAULT]\ntransport_url = fake://\n", "call", "example", "echo", "oops",
                   prog="service-host-manage")
     assert "key=value" in message
+
+
+def test_coordination_backend_without_a_driver(tmp_path):
+    message = run(
+        tmp_path,
+        "[DEFAULT]\nenabled_services = example\nenabled_apis =\n"
+        "[coordination]\nbackend_url = nosuch://somewhere\n",
+    )
+    assert "nosuch://somewhere" in message and "backend_url" in message
