@@ -118,20 +118,18 @@ def run(conf: cfg.ConfigOpts, binary: str, topics: list[str] | None = None) -> N
 
     manager = _ServiceManager()
     oslo_config_glue.link(manager, conf, reload_method="mutate")
-    ids = {}
-    for service in services:
-        ids[service.topic] = manager.add(
-            ServiceWorker, workers=_workers(conf, service.topic), args=(service,)
-        )
+    by_id = {
+        manager.add(ServiceWorker, workers=_workers(conf, s.topic), args=(s,)): s
+        for s in services
+    }
+    names = {service_id: f"topic '{s.topic}'" for service_id, s in by_id.items()}
     for api in apis:
-        ids[api.name] = manager.add(wsgi.APIWorker, workers=api.workers, args=(api,))
-    names = {service_id: name for name, service_id in ids.items()}
-    by_id = {ids[service.topic]: service for service in services}
+        names[manager.add(wsgi.APIWorker, workers=api.workers, args=(api,))] = f"API '{api.name}'"
     exits: dict[tuple, collections.deque[float]] = collections.defaultdict(collections.deque)
 
     def on_reload() -> None:
-        for service in services:
-            manager.reconfigure(ids[service.topic], _workers(conf, service.topic))
+        for service_id, service in by_id.items():
+            manager.reconfigure(service_id, _workers(conf, service.topic))
         LOG.info("Configuration reloaded")
 
     def on_dead_worker(service_id, worker_id: int, exit_code: int) -> None:
