@@ -29,7 +29,6 @@ from _common import Context
 from _common import Result
 from _common import Row
 from _common import cpu_seconds
-from _common import free_port
 from _common import host_sections
 from _common import http_get
 from _common import median
@@ -40,6 +39,8 @@ from _common import unique
 from _common import wait_until
 from _common import workdir
 from _common import write_config
+
+from service_host.testing import free_port
 
 TARGET = ">= 0.9"
 WORKERS = (1, 2, 4)

@@ -29,7 +29,6 @@ from _common import Result
 from _common import Row
 from _common import client_conf
 from _common import delete_topic
-from _common import free_port
 from _common import host_sections
 from _common import http_get
 from _common import manager_sections
@@ -43,6 +42,8 @@ from _common import wait_all_consuming
 from _common import wait_until
 from _common import workdir
 from _common import write_config
+
+from service_host.testing import free_port
 
 WARM = 200
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|\s+(\S.*)$")

@@ -21,6 +21,7 @@ Nothing here starts a thread that outlives the manager that needs it.
 from service_host.testing.clock import FakeClock
 from service_host.testing.clock import PeriodicTasks
 from service_host.testing.clock import TaskRun
+from service_host.testing.conf import free_port
 from service_host.testing.conf import make_conf
 from service_host.testing.conf import write_config
 from service_host.testing.runner import RunningManager
@@ -32,6 +33,7 @@ __all__ = [
     "PeriodicTasks",
     "RunningManager",
     "TaskRun",
+    "free_port",
     "make_conf",
     "run_manager",
     "wait_until",

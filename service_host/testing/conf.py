@@ -1,5 +1,6 @@
 """A private configuration for one test."""
 
+import socket
 import uuid
 from pathlib import Path
 from typing import Any
@@ -60,3 +61,13 @@ def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
         lines.append("")
     path.write_text("\n".join(lines))
     return path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago (bound to port 0, then closed).
+
+    For an API's ``<name>_listen_port`` in a test that starts ``service-host``.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]

@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -45,13 +44,6 @@ def rabbit_url() -> str:
         [str(REPO / "tools" / "rabbitmq.sh"), "url"], check=True, capture_output=True, text=True
     )
     return out.stdout.strip()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago (bound to port 0, then closed)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 class HTTPAnswer:

@@ -7,7 +7,7 @@ import threading
 import bcrypt
 import pytest
 
-from tests.functional.harness import free_port
+from service_host.testing import free_port
 from tests.functional.harness import wait_until
 
 

@@ -18,8 +18,8 @@ import kombu
 import oslo_messaging
 import pytest
 
+from service_host.testing import free_port
 from tests.functional.harness import Host
-from tests.functional.harness import free_port
 from tests.functional.harness import wait_until
 
 SEED = 8
