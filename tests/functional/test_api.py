@@ -4,9 +4,6 @@ import signal
 import socket
 import threading
 
-import bcrypt
-import pytest
-
 from service_host.testing import free_port
 from tests.functional.harness import wait_until
 
@@ -136,14 +133,6 @@ def test_port_in_use_fails_the_start_cleanly(start_host):
 
 
 # -- authentication ----------------------------------------------------------------
-@pytest.fixture
-def user_file(tmp_path):
-    path = tmp_path / "htpasswd"
-    digest = bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4)).decode()
-    path.write_text(f"alice:{digest}\n")
-    return path
-
-
 def test_http_basic_auth_on_every_api(start_host, user_file):
     config = api_config("host,example_api")
     config["api"] = {"auth_strategy": "http_basic", "http_basic_auth_user_file": user_file}

@@ -6,7 +6,6 @@ import json
 import logging
 import wsgiref.util
 
-import bcrypt
 import pecan
 import pytest
 
@@ -45,14 +44,6 @@ def call(app, method="GET", path="/", body=b"", headers=None):
 
 def basic(user, password):
     return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
-
-
-@pytest.fixture
-def user_file(tmp_path):
-    path = tmp_path / "htpasswd"
-    digest = bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4)).decode()
-    path.write_text(f"alice:{digest}\n")
-    return path
 
 
 @pytest.fixture
