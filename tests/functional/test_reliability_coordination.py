@@ -13,7 +13,7 @@ from service_host import servicegroup
 from tests.functional.harness import wait_until
 from tests.functional.test_reliability_workers import CallLoad
 
-OUTAGE = 6.0  # seconds, with report_interval = 1
+FAILED_REPORTS = 5  # per worker, with report_interval = 1
 
 
 def warnings_by_worker(log: str) -> dict[str, int]:
@@ -41,7 +41,9 @@ def test_coordination_backend_gone_and_back(start_host):
             assert out.returncode == 2 and "Traceback" not in out.stdout + out.stderr, out
             [error] = [ln for ln in out.stderr.splitlines() if "error:" in ln]
             assert "service group backend file://" in error and "cannot be read" in error
-            wait_until(lambda: time.monotonic() - broken_at >= OUTAGE, OUTAGE + 1, "the outage")
+            # The outage lasts until every worker has failed several reports in a row.
+            wait_until(lambda: min(warnings_by_worker(host.log()).values()) >= FAILED_REPORTS,
+                       FAILED_REPORTS + 5, f"{FAILED_REPORTS} failed reports from each worker")
             load.goes_on()
         finally:
             backend.unlink()
