@@ -110,8 +110,22 @@ def _capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _no_plugin(namespace: str, name: str, what: str) -> PluginError:
+    available = ", ".join(names(namespace)) or "none"
+    return PluginError(
+        f"No plugin provides {what}: there is no entry point named "
+        f"'{name}' in the {namespace} namespace (installed: {available}). "
+        "Install the plugin's distribution, or fix the name in the config file."
+    )
+
+
 def _load_entry_point(namespace: str, name: str, what: str) -> Any:
     """Load the entry point ``name``; ``what`` ("the API 'x'") names it in errors."""
+    # Checked first: stevedore's DriverManager drops its
+    # on_missing_entrypoints_callback and logs a bare "Could not load NAME"
+    # warning before the clear error.
+    if name not in names(namespace):
+        raise _no_plugin(namespace, name, what)
     failures: list[BaseException] = []
 
     def on_failure(_manager: Any, _ep: Any, exc: BaseException) -> None:
@@ -123,21 +137,15 @@ def _load_entry_point(namespace: str, name: str, what: str) -> Any:
             name,
             invoke_on_load=False,
             on_load_failure_callback=on_failure,
-            on_missing_entrypoints_callback=lambda _names: None,
         )
     except stevedore.exception.NoMatches:
-        if failures:
-            exc = failures[0]
-            raise PluginError(
-                f"{_capitalized(what)} cannot be loaded: {_describe(namespace, name)} "
-                f"raised {type(exc).__name__}: {exc}. Fix or reinstall that "
-                "distribution, or disable the plugin."
-            ) from None
-        available = ", ".join(names(namespace)) or "none"
+        if not failures:
+            raise _no_plugin(namespace, name, what) from None
+        exc = failures[0]
         raise PluginError(
-            f"No plugin provides {what}: there is no entry point named "
-            f"'{name}' in the {namespace} namespace (installed: {available}). "
-            "Install the plugin's distribution, or fix the name in the config file."
+            f"{_capitalized(what)} cannot be loaded: {_describe(namespace, name)} "
+            f"raised {type(exc).__name__}: {exc}. Fix or reinstall that "
+            "distribution, or disable the plugin."
         ) from None
     except stevedore.exception.MultipleMatches:
         raise PluginError(

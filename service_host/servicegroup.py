@@ -8,10 +8,12 @@ row of the one it replaces.
 """
 
 import dataclasses
+import importlib.metadata
 import logging
 import os
 import threading
 import time
+import urllib.parse
 from typing import Any
 
 import tooz
@@ -53,6 +55,15 @@ def load_driver(conf: cfg.ConfigOpts) -> None:
 
     :raises BackendError: no tooz driver serves the URL, or it rejects it.
     """
+    scheme = urllib.parse.urlsplit(conf.coordination.backend_url).scheme
+    drivers = sorted({ep.name for ep in importlib.metadata.entry_points(group="tooz.backends")})
+    # Checked before tooz asks stevedore, which logs a bare "Could not load".
+    if scheme not in drivers:
+        raise BackendError(
+            conf,
+            ValueError(f"no tooz driver serves '{scheme}://' (installed: {', '.join(drivers)})"),
+            doing="used",
+        )
     try:
         _coordinator(conf, b"service-host-master")
     except (tooz.ToozError, ValueError, ImportError, RuntimeError) as exc:  # RuntimeError: no driver (stevedore)

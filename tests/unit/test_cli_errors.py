@@ -18,8 +18,10 @@ def run(tmp_path, config: str | None, *args: str, prog: str = "service-host"):
     result = subprocess.run([*argv, *args], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode != 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if " error: " in line]
-    assert len(lines) == 1, result.stderr
+    # The error and nothing else: no log line of a library before it.
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and " error: " in lines[0], result.stderr
+    assert result.stdout == "", result.stdout
     return lines[0]
 
 
