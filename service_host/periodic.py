@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import futurist
 from futurist import periodics
+
+from service_host._executor import QuickStopExecutor
 
 LOG = logging.getLogger(__name__)
 
@@ -95,9 +96,7 @@ class PeriodicRunner:
         self._label = label
         self._worker = periodics.PeriodicWorker(
             [],
-            executor_factory=lambda: futurist.ThreadPoolExecutor(
-                max_workers=max(1, len(tasks))
-            ),
+            executor_factory=lambda: QuickStopExecutor(max_workers=max(1, len(tasks))),
             on_failure=self._on_failure,
         )
         self._thread = None

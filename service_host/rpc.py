@@ -11,10 +11,13 @@ import uuid
 from importlib.metadata import entry_points
 from typing import Any
 
+import futurist
 import oslo_messaging
 from oslo_config import cfg
 from oslo_messaging.rpc import dispatcher
+from oslo_messaging.rpc import server as rpc_server
 
+from service_host._executor import QuickStopExecutor
 from service_host.manager import LIFECYCLE_METHODS
 
 _RABBIT_SCHEMES = ("rabbit", "amqp", "kombu")
@@ -223,6 +226,19 @@ def _keep_late_deliveries_on_the_broker() -> None:
     listener._service_host_patched = True
 
 
+class _RPCServer(rpc_server.RPCServer):
+    """oslo.messaging's RPC server, with a thread pool that stops without idling.
+
+    oslo.messaging picks the pool class by name ('threading') from its own
+    namespace and takes no other; its class is swapped after the fact.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self._executor_cls is futurist.ThreadPoolExecutor:
+            self._executor_cls = QuickStopExecutor
+
+
 def get_server(
     conf: cfg.ConfigOpts, topic: str, host: str, endpoints: list[Any]
 ) -> oslo_messaging.MessageHandlingServer:
@@ -233,4 +249,5 @@ def get_server(
         oslo_messaging.Target(topic=topic, server=host),
         endpoints,
         access_policy=_ManagerAccessPolicy,
+        server_cls=_RPCServer,
     )

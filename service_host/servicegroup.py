@@ -102,7 +102,11 @@ class Member:
 
 
 def _coordinator(conf: cfg.ConfigOpts, member: bytes) -> tooz.coordination.CoordinationDriver:
-    return tooz.coordination.get_coordinator(conf.coordination.backend_url, member)
+    # Every tooz result here is waited for at once: the default thread pool of
+    # the drivers that have one only adds a second to each stop.
+    return tooz.coordination.get_coordinator(
+        conf.coordination.backend_url, member, executor="synchronous"
+    )
 
 
 class Reporter:

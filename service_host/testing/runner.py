@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 from typing import TypeVar
 
-import futurist
 from oslo_config import cfg
 
 from service_host import plugins
@@ -19,30 +18,6 @@ from service_host.testing.conf import make_conf
 from service_host.testing.transport import wire_transport
 
 T = TypeVar("T")
-
-
-class _Wake:
-    def run(self) -> None:
-        pass
-
-
-class _QuickStopExecutor(futurist.ThreadPoolExecutor):
-    """The threading executor of oslo.messaging servers, minus a second per stop.
-
-    An idle futurist worker notices that it should stop only when its
-    one-second wait for work times out, so every ``server.wait()`` would
-    take a second. Once the work in flight is done, each worker is woken
-    with an empty work item instead.
-    """
-
-    def shutdown(self, wait: bool = True, **kwargs: Any) -> None:
-        if wait:
-            self._work_queue.join()
-            for worker in self._workers:
-                worker.stop()
-            for _ in self._workers:
-                self._work_queue.put(_Wake())
-        super().shutdown(wait, **kwargs)
 
 
 def wait_until(
@@ -167,8 +142,6 @@ def run_manager(
         instance.init_host()
         wire_transport(conf)
         server = rpc.get_server(conf, topic, host, [instance])
-        if server._executor_cls is futurist.ThreadPoolExecutor:
-            server._executor_cls = _QuickStopExecutor
         running = RunningManager(instance, conf, clock or FakeClock(), server)
         server.start()
         try:
