@@ -29,7 +29,7 @@ from _common import format_table  # noqa: E402
 from _common import machine_info  # noqa: E402
 from _common import rabbit_url  # noqa: E402
 
-BENCHMARKS = ("rpc", "http", "start", "respawn", "memory", "discovery")
+BENCHMARKS = ("rpc", "http", "start", "stop", "respawn", "memory", "discovery")
 
 
 def main(argv: list[str] | None = None) -> int:
