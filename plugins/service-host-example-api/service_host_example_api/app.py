@@ -1,6 +1,8 @@
 """The example API: HTTP in front of the ``example`` manager, over RPC.
 
-``POST /v1/echo`` with ``{"message": "hi"}`` calls the manager's ``echo``
+``POST /v1/echo`` with ``{"message": "hi"}`` calls the manager's ``echo``,
+through the example plugin's own RPC client
+(:class:`service_host_example.rpcapi.ExampleAPI`),
 and answers ``{"result": "hello hi"}``: one request goes HTTP -> API worker
 -> RabbitMQ -> manager worker and back. ``GET /v1/whoami`` says which API
 worker and which manager worker answered; ``POST /v1/slow`` with
@@ -16,48 +18,43 @@ from typing import Any
 import oslo_messaging
 import pecan
 from oslo_config import cfg
+from service_host_example.rpcapi import ExampleAPI
 
-from service_host import rpc
-
-TOPIC = "example"
-# An RPC call waits this long beyond the work it asks for (POST /v1/slow).
-_SLOW_MARGIN = 10.0
 _MAX_SLOW = 300.0
 
 
 class Backend:
-    """The RPC client of the example topic, created on first use in each process.
+    """The example manager's RPC API, built on first use in each process.
 
-    The host calls ``make_app`` in each worker after the fork; creating the
+    The host calls ``make_app`` in each worker after the fork; building the
     client lazily also keeps an app built elsewhere (tests, a master) from
     opening a connection it would share across a fork.
     """
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
-        self._client: rpc.Client | None = None
+        self._api: ExampleAPI | None = None
         self._lock = threading.Lock()
 
     @property
-    def client(self) -> rpc.Client:
+    def api(self) -> ExampleAPI:
         with self._lock:
-            if self._client is None:
-                self._client = rpc.Client(self.conf, TOPIC)
-            return self._client
+            if self._api is None:
+                self._api = ExampleAPI(self.conf)
+            return self._api
 
-    def call(self, method: str, timeout: float | None = None, **kwargs: Any) -> Any:
-        """Call ``method`` on the example topic; RPC failures become HTTP errors.
+    def __call__(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """``ExampleAPI.<method>(None, ...)``; RPC failures become HTTP errors.
 
         No manager answered in time: 504. The manager raised: 502. The broker
         cannot be reached: 503.
         """
-        client = self.client if timeout is None else self.client.prepare(timeout=timeout)
         try:
-            return client.call(None, method, **kwargs)
+            return getattr(self.api, method)(None, *args, **kwargs)
         except oslo_messaging.MessagingTimeout:
-            pecan.abort(504, f"No '{TOPIC}' manager answered {method} in time.")
+            pecan.abort(504, f"No 'example' manager answered {method} in time.")
         except oslo_messaging.RemoteError as exc:
-            pecan.abort(502, f"The '{TOPIC}' manager failed {method}: {exc.exc_type}: {exc.value}")
+            pecan.abort(502, f"The 'example' manager failed {method}: {exc.exc_type}: {exc.value}")
         except oslo_messaging.MessagingException as exc:
             pecan.abort(503, f"The message bus is unavailable: {exc}")
 
@@ -92,7 +89,7 @@ class EchoController:
         upper = body.get("upper", False)
         if not isinstance(upper, bool):
             pecan.abort(400, '"upper" must be true or false.')
-        return {"result": self.backend.call("echo", message=message, upper=upper)}
+        return {"result": self.backend("echo", message, upper=upper)}
 
 
 class SlowController:
@@ -112,7 +109,7 @@ class SlowController:
             0 <= seconds <= _MAX_SLOW
         ):
             pecan.abort(400, f'"seconds" must be a number from 0 to {_MAX_SLOW:g}.')
-        result = self.backend.call("slow", timeout=seconds + _SLOW_MARGIN, seconds=seconds)
+        result = self.backend("slow", seconds)
         return {"result": result, "api_pid": os.getpid()}
 
 
@@ -128,7 +125,7 @@ class WhoamiController:
 
     @index.when(method="GET", template="json")
     def index_get(self) -> dict[str, Any]:
-        return {"api": {"pid": os.getpid()}, "manager": self.backend.call("whoami")}
+        return {"api": {"pid": os.getpid()}, "manager": self.backend("whoami")}
 
 
 class V1Controller:

@@ -13,6 +13,7 @@ import oslo_messaging
 import pytest
 from service_host_example_api import app as example_app
 
+from service_host import rpc
 from service_host.api import middleware
 
 
@@ -102,6 +103,6 @@ def test_rpc_failures_map_to_http(api, monkeypatch, error, code):
     def fail(self, context, method, **kwargs):
         raise error
 
-    monkeypatch.setattr(example_app.rpc.Client, "call", fail)
+    monkeypatch.setattr(rpc.Client, "call", fail)
     status, doc = call(api, "POST", "/v1/echo", b'{"message": "hi"}')
     assert status == code and doc["error"]["code"] == code

@@ -22,6 +22,7 @@ class ExampleAPI:
 
     def __init__(self, conf: cfg.ConfigOpts, *, topic: str = TOPIC,
                  timeout: float | None = None) -> None:
+        self._timeout = conf.rpc_response_timeout if timeout is None else timeout
         self._client = rpc.Client(conf, topic, version="1.0", timeout=timeout)
 
     def echo(self, context: dict | None, message: str, upper: bool = False) -> str:
@@ -36,6 +37,11 @@ class ExampleAPI:
         """Which worker answers; ``server`` asks the workers of that host."""
         cctxt = self._client.prepare(server=server) if server else self._client
         return cctxt.call(context, "whoami")
+
+    def slow(self, context: dict | None, seconds: float) -> dict[str, Any]:
+        """Have one worker sleep ``seconds``; the call waits that much longer."""
+        cctxt = self._client.prepare(timeout=self._timeout + seconds)
+        return cctxt.call(context, "slow", seconds=seconds)
 
     def record(self, context: dict | None, marker: str) -> None:
         """Cast ``marker`` to every worker of the topic, without waiting."""
