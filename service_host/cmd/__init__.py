@@ -1,10 +1,11 @@
-"""Command-line entry points. Shared here: parsing the config and failing cleanly."""
+"""Command-line entry points. Shared here: parsing the config, failing cleanly, tables."""
 
 import contextlib
 import re
 import sys
 import traceback
 from collections.abc import Iterator
+from typing import Any
 
 import oslo_messaging
 from oslo_config import cfg
@@ -64,3 +65,12 @@ def _one_paragraph(message: str) -> str:
     # oslo.config says where a bad value comes from with a repr of its LocationInfo.
     message = re.sub(r"LocationInfo\(location=<[^>]*>, detail='([^']*)'\)", r"\1", message)
     return re.sub(r"\S{200,}", lambda m: f"{m[0][:100]}...({len(m[0])} characters)", message)
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    """``rows`` under ``headers`` in left-aligned columns, with a rule below the headers."""
+    cells = [[str(c) for c in row] for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

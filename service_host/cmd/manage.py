@@ -18,31 +18,23 @@ from service_host import rpc
 from service_host import servicegroup
 from service_host.cmd import clean_errors
 from service_host.cmd import parse_config
+from service_host.cmd import plugin_check
+from service_host.cmd import table
 from service_host.conf import CONF
 
 PROG = "service-host-manage"
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    cells = [[str(c) for c in row] for row in [headers, *rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _print(data: Any, headers: list[str], rows: list[list[Any]]) -> None:
     if CONF.command.format == "json":
         print(json.dumps(data, indent=2, sort_keys=True))
     else:
-        print(_table(headers, rows))
+        print(table(headers, rows))
 
 
 def cmd_plugins() -> int:
     """List every installed plugin, per namespace, and whether it loads."""
     if CONF.command.action == "check":
-        from service_host.cmd import plugin_check
-
         return plugin_check.run(CONF)
     found = [p for namespace in plugins.NAMESPACES for p in plugins.discover(namespace)]
     data = [

@@ -21,7 +21,7 @@ import oslo_messaging
 from oslo_config import cfg
 
 from service_host import plugins
-from service_host.cmd.manage import _table
+from service_host.cmd import table
 from service_host.conf import register_api_opts
 from service_host.conf import register_opts
 from service_host.conf import register_topic_opts
@@ -207,7 +207,7 @@ def run(conf: cfg.ConfigOpts) -> int:
         for ep in [r.entry_point]
     ]
     if rows:
-        print(_table(["namespace", "name", "distribution", "version", "status"], rows))
+        print(table(["namespace", "name", "distribution", "version", "status"], rows))
     for message in conflicts:
         print(f"WARNING: {message}")
     if not results:
