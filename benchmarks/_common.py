@@ -210,6 +210,70 @@ def start_script(procs: list[Proc], wd: Path, script: str, args: list[str], name
     return proc
 
 
+@dataclasses.dataclass
+class Side:
+    """One side of a start or stop benchmark, ready to start (see :func:`manager_side`)."""
+
+    side: str
+    name: str
+    topic: str
+    workers: int
+    wd: Path
+    record_dir: Path
+    sections: dict[str, dict[str, Any]]
+    config: Path
+    procs: list["Proc"]
+    fanout: Any
+    env: dict[str, str] | None = None
+
+    def start(self) -> None:
+        """Exec the host with ``workers`` workers, or ``workers`` bare servers at once."""
+        if self.side == "host":
+            start_host(self.procs, self.wd, self.sections, env=self.env)
+            return
+        for index, server in enumerate(self.servers):
+            start_script(self.procs, self.wd, "bare_rpc_server.py",
+                         ["--config-file", str(self.config), "--host", server,
+                          "--topic", self.topic], f"bare-{index}", self.env)
+
+    @property
+    def servers(self) -> list[str]:
+        if self.side == "host":
+            return [self.name]
+        return [f"{self.name}-{index}" for index in range(self.workers)]
+
+    def wait_consuming(self) -> float:
+        """When every process had consumed a fanout cast (``time.monotonic()``)."""
+        return wait_all_consuming(self.fanout, self.record_dir, self.workers, 120, self.procs)
+
+
+@contextlib.contextmanager
+def manager_side(ctx: "Context", side: str, workers: int, bench: str,
+                 env: dict[str, str] | None = None) -> Iterator[Side]:
+    """``side`` ("host" or "baseline") of the example manager on a topic of its own.
+
+    Yields it unstarted, with a fanout client already connected; on exit its
+    processes are stopped, the client closed and the topic deleted.
+    """
+    from service_host import rpc
+
+    topic = topic_name(f"bench_{bench}")
+    with workdir(f"{bench}-{side}{workers}") as wd, processes() as procs:
+        record_dir = wd / "record"
+        record_dir.mkdir()
+        name = unique(f"bench-{bench}-{side}")
+        sections = manager_sections(name, topic, workers, ctx.transport_url, wd, record_dir)
+        config = write_config(wd / "client.conf", sections)
+        fanout = rpc.Client(client_conf(config), topic, fanout=True)
+        fanout.cast(None, "record", marker="-")  # connect the client before any clock starts
+        run = Side(side, name, topic, workers, wd, record_dir, sections, config, procs, fanout, env)
+        try:
+            yield run
+        finally:
+            rpc.cleanup()
+    delete_topic(ctx.transport_url, topic, run.servers)
+
+
 def client_conf(config_file: Path):
     """A private ConfigOpts of ``config_file`` for an RPC client in this process."""
     from oslo_config import cfg
@@ -280,6 +344,16 @@ class Result:
         return {"name": self.name, "title": self.title, "seconds": self.seconds,
                 "error": self.error, "notes": self.notes,
                 "rows": [row.as_dict() for row in self.rows]}
+
+
+def workers_row(workers: int, times: dict[str, list[float]], unit: str = "s") -> Row:
+    """The row of ``workers`` workers against as many bare processes, paired run by run."""
+    plural = workers > 1
+    return Row(
+        f"{workers} worker{'s' if plural else ''} (baseline: {workers} bare "
+        f"process{'es' if plural else ''})",
+        median(times["baseline"]), median(times["host"]), unit=unit, samples=times,
+        pairs=[h / b for h, b in zip(times["host"], times["baseline"])])
 
 
 def median(values: list[float]) -> float:

@@ -18,19 +18,8 @@ import time
 
 from _common import Context
 from _common import Result
-from _common import Row
-from _common import client_conf
-from _common import delete_topic
-from _common import manager_sections
-from _common import median
-from _common import processes
-from _common import start_host
-from _common import start_script
-from _common import topic_name
-from _common import unique
-from _common import wait_all_consuming
-from _common import workdir
-from _common import write_config
+from _common import manager_side
+from _common import workers_row
 
 WORKERS = (1, 4, 16)
 
@@ -38,34 +27,11 @@ WORKERS = (1, 4, 16)
 def _one_start(ctx: Context, side: str, workers: int, repeat: int,
                env: dict[str, str] | None = None) -> tuple[float, str]:
     """Seconds from exec to ``workers`` processes consuming; and the host's log."""
-    from service_host import rpc
-
-    topic = topic_name("bench_start")
-    with workdir(f"start-{side}{workers}") as wd, processes() as procs:
-        record_dir = wd / "record"
-        record_dir.mkdir()
-        name = unique(f"bench-start-{side}")
-        sections = manager_sections(name, topic, workers, ctx.transport_url, wd, record_dir)
-        config = write_config(wd / "client.conf", sections)
-        conf = client_conf(config)
-        fanout = rpc.Client(conf, topic, fanout=True)
-        fanout.cast(None, "record", marker="-")  # connect the client before the clock starts
-        try:
-            started = time.monotonic()
-            if side == "host":
-                start_host(procs, wd, sections, env=env)
-            else:
-                for index in range(workers):
-                    start_script(procs, wd, "bare_rpc_server.py",
-                                 ["--config-file", str(config), "--host", f"{name}-{index}",
-                                  "--topic", topic], f"bare-{index}", env)
-            done = wait_all_consuming(fanout, record_dir, workers, 120, procs)
-            log = procs[0].log() if side == "host" else ""
-        finally:
-            rpc.cleanup()
-    servers = [name] if side == "host" else [f"{name}-{i}" for i in range(workers)]
-    delete_topic(ctx.transport_url, topic, servers)
-    seconds = done - started
+    with manager_side(ctx, side, workers, "start", env) as run:
+        started = time.monotonic()
+        run.start()
+        seconds = run.wait_consuming() - started
+        log = run.procs[0].log() if side == "host" else ""
     ctx.say(f"start {side} x{workers} #{repeat}: {seconds:.2f} s")
     return seconds, log
 
@@ -83,11 +49,7 @@ def run(ctx: Context) -> Result:
                 times[side].append(seconds)
                 if "Forking too fast" in log:
                     throttled.append(workers)
-        result.rows.append(Row(
-            f"{workers} worker{'s' if workers > 1 else ''} (baseline: {workers} bare "
-            f"process{'es' if workers > 1 else ''})",
-            median(times["baseline"]), median(times["host"]), unit="s", samples=times,
-            pairs=[h / b for h, b in zip(times["host"], times["baseline"])]))
+        result.rows.append(workers_row(workers, times))
     result.notes.append(f"median of {repeats} run(s) each; ratio < 1: the host is faster")
     if throttled:
         result.notes.append("cotyledon's fork throttle (5 s sleep, 'Forking too fast') hit at "
