@@ -49,25 +49,13 @@ class BackendError(Exception):
 def load_driver(conf: cfg.ConfigOpts) -> None:
     """Build (not start) a coordinator for ``backend_url``, in the master.
 
-    A URL with no tooz driver fails the start here rather than in every
-    worker, and the driver's modules are imported once, before the fork, so
-    that the workers share them.
+    A URL with no usable tooz driver fails the start here rather than in
+    every worker, and the driver's modules are imported once, before the
+    fork, so that the workers share them.
 
     :raises BackendError: no tooz driver serves the URL, or it rejects it.
     """
-    scheme = urllib.parse.urlsplit(conf.coordination.backend_url).scheme
-    drivers = sorted({ep.name for ep in importlib.metadata.entry_points(group="tooz.backends")})
-    # Checked before tooz asks stevedore, which logs a bare "Could not load".
-    if scheme not in drivers:
-        raise BackendError(
-            conf,
-            ValueError(f"no tooz driver serves '{scheme}://' (installed: {', '.join(drivers)})"),
-            doing="used",
-        )
-    try:
-        _coordinator(conf, b"service-host-master")
-    except (tooz.ToozError, ValueError, ImportError, RuntimeError) as exc:  # RuntimeError: no driver (stevedore)
-        raise BackendError(conf, exc, doing="used") from exc
+    _coordinator(conf, b"service-host-master")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,11 +90,37 @@ class Member:
 
 
 def _coordinator(conf: cfg.ConfigOpts, member: bytes) -> tooz.coordination.CoordinationDriver:
-    # Every tooz result here is waited for at once: the default thread pool of
-    # the drivers that have one only adds a second to each stop.
-    return tooz.coordination.get_coordinator(
-        conf.coordination.backend_url, member, executor="synchronous"
-    )
+    """A new, unstarted coordinator of ``backend_url``.
+
+    :raises BackendError: no tooz driver serves the URL's scheme, the driver
+        needs a client library that is not installed, or it rejects the URL.
+    """
+    url = conf.coordination.backend_url
+    scheme = urllib.parse.urlsplit(url).scheme
+    drivers = sorted({ep.name for ep in importlib.metadata.entry_points(group="tooz.backends")})
+    # Checked before tooz asks stevedore, which logs a bare "Could not load".
+    if scheme not in drivers:
+        raise BackendError(
+            conf,
+            ValueError(f"no tooz driver serves '{scheme}://' (installed: {', '.join(drivers)})"),
+            doing="used",
+        )
+    try:
+        # Every tooz result here is waited for at once: the default thread
+        # pool of the drivers that have one only adds a second to each stop.
+        return tooz.coordination.get_coordinator(url, member, executor="synchronous")
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        raise BackendError(
+            conf,
+            ImportError(
+                f"tooz's '{scheme}' driver needs the Python module '{missing}', which is "
+                f"not installed (pip install {missing})"
+            ),
+            doing="used",
+        ) from exc
+    except (tooz.ToozError, ValueError, RuntimeError) as exc:  # RuntimeError: from stevedore
+        raise BackendError(conf, exc, doing="used") from exc
 
 
 class Reporter:
@@ -257,8 +271,8 @@ _READERS_LOCK = threading.Lock()
 def _reader(conf: cfg.ConfigOpts) -> tooz.coordination.CoordinationDriver:
     """A started coordinator for reading the group, one per backend and process.
 
-    Starting and stopping a tooz coordinator costs about a second (its
-    executor), too much for every ``GET /v1/services``.
+    Starting one connects to the backend (and for ``file://`` checks its
+    directory): not something to do again for every ``GET /v1/services``.
     """
     url = conf.coordination.backend_url
     with _READERS_LOCK:

@@ -13,7 +13,9 @@ coordination_opts = [
         help="tooz URL of the coordination backend that holds the service "
         "group. The default, a directory under state_path, serves one "
         "machine; use redis://, zookeeper:// or etcd3+http:// when the "
-        "service group spans several hosts. A worker that stops reporting "
+        "service group spans several hosts (their client libraries come with "
+        "service-host's extras: service-host[redis], [zookeeper], [etcd]). "
+        "A worker that stops reporting "
         "is shown as down after service_down_time, until the backend's own "
         "membership timeout (the URL's timeout or membership_timeout "
         "parameter) drops it from the group.",

@@ -84,3 +84,14 @@ def test_coordination_backend_without_a_driver(tmp_path):
         "[coordination]\nbackend_url = nosuch://somewhere\n",
     )
     assert "nosuch://somewhere" in message and "backend_url" in message
+
+
+def test_manage_services_with_a_backend_it_cannot_use(tmp_path):
+    # Without the redis client library, or with it and nothing on port 1: one clear error.
+    message = run(
+        tmp_path,
+        "[DEFAULT]\ntransport_url = fake://\n[coordination]\nbackend_url = redis://127.0.0.1:1\n",
+        "services",
+        prog="service-host-manage",
+    )
+    assert "redis://127.0.0.1:1" in message and "backend_url" in message
