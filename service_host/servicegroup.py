@@ -8,6 +8,7 @@ row of the one it replaces.
 """
 
 import dataclasses
+import functools
 import importlib.metadata
 import logging
 import os
@@ -89,6 +90,12 @@ class Member:
         return data
 
 
+@functools.cache
+def _tooz_drivers() -> tuple[str, ...]:
+    """The URL schemes of the installed tooz drivers (scanned once per process)."""
+    return tuple(sorted({ep.name for ep in importlib.metadata.entry_points(group="tooz.backends")}))
+
+
 def _coordinator(conf: cfg.ConfigOpts, member: bytes) -> tooz.coordination.CoordinationDriver:
     """A new, unstarted coordinator of ``backend_url``.
 
@@ -97,7 +104,7 @@ def _coordinator(conf: cfg.ConfigOpts, member: bytes) -> tooz.coordination.Coord
     """
     url = conf.coordination.backend_url
     scheme = urllib.parse.urlsplit(url).scheme
-    drivers = sorted({ep.name for ep in importlib.metadata.entry_points(group="tooz.backends")})
+    drivers = _tooz_drivers()
     # Checked before tooz asks stevedore, which logs a bare "Could not load".
     if scheme not in drivers:
         raise BackendError(
