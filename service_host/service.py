@@ -20,6 +20,7 @@ from service_host import plugins
 from service_host import rpc
 from service_host import servicegroup
 from service_host.conf import CONF
+from service_host.conf import mutate as conf_mutate
 from service_host.conf import register_topic_opts
 from service_host.manager import Manager
 from service_host.version import version_string
@@ -215,7 +216,7 @@ class Service:
 
     def reset(self) -> None:
         """Re-read the mutable options and tell the manager."""
-        self.conf.mutate_config_files()
+        conf_mutate(self.conf)
         if self.manager is not None:
             self.manager.reset()
 

@@ -39,6 +39,7 @@ from oslo_config import cfg
 from service_host import plugins
 from service_host import rpc
 from service_host.api import middleware
+from service_host.conf import mutate as conf_mutate
 
 LOG = logging.getLogger(__name__)
 
@@ -307,4 +308,4 @@ class APIWorker(cotyledon.Service):
 
     def reload(self) -> None:
         """Re-read the mutable options (the socket and the app stay)."""
-        self.api.conf.mutate_config_files()
+        conf_mutate(self.api.conf)

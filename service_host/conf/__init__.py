@@ -41,7 +41,20 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     )
 
 
+def mutate(conf: cfg.ConfigOpts) -> None:
+    """Re-read the config files and apply the new values of the mutable options.
+
+    What SIGHUP does in every process. oslo.config's ``mutate_config_files()``
+    empties its cache of option values before it re-reads the files: a thread
+    that reads an option meanwhile (an RPC call, a request) caches the old
+    value, and keeps it until the next reload. A second pass finds the same
+    files, empties the cache again, and can only cache the new values.
+    """
+    conf.mutate_config_files()
+    conf.mutate_config_files()
+
+
 register_topic_opts = topics.register_topic_opts
 register_api_opts = api.register_api_opts
 
-__all__ = ["CONF", "register_opts", "register_topic_opts", "register_api_opts"]
+__all__ = ["CONF", "mutate", "register_opts", "register_topic_opts", "register_api_opts"]
